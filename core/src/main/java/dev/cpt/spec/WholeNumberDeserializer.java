@@ -37,7 +37,9 @@ final class WholeNumberDeserializer<T extends Number> extends JsonDeserializer<T
                     : d == Math.rint(d);
             if (whole && d >= min && d <= max) {
                 long v = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : (long) d;
-                return type.cast(type == Long.class ? Long.valueOf(v) : Integer.valueOf((int) v));
+                // Not a ?: expression: that would unbox both arms to long.
+                if (type == Integer.class) return type.cast(Integer.valueOf((int) v));
+                return type.cast(Long.valueOf(v));
             }
             return type.cast(ctxt.handleWeirdNumberValue(type, p.getNumberValue(), "not a whole number in range"));
         }

@@ -1,0 +1,157 @@
+package dev.cpt.record;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cpt.spec.RunSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A run's directory: {@code spec.json} (the spec as run, defaults filled in), {@code metrics.jsonl},
+ * {@code summary.json} and {@code checkpoints/step-NNNNNNNN/} ({@code loop.json} and {@code engine/}).
+ * Every file and checkpoint appears whole or not at all.
+ */
+public final class RunDirectory {
+    private final Path dir;
+
+    private RunDirectory(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    public Path specFile() {
+        return dir.resolve("spec.json");
+    }
+
+    public Path metrics() {
+        return dir.resolve("metrics.jsonl");
+    }
+
+    public Path summary() {
+        return dir.resolve("summary.json");
+    }
+
+    public Path checkpoints() {
+        return dir.resolve("checkpoints");
+    }
+
+    /** Opens {@code dir} for a new run; refuses a directory that already holds one. */
+    public static RunDirectory create(Path dir, RunSpec spec) throws IOException {
+        RunDirectory run = new RunDirectory(dir);
+        if (Files.exists(run.specFile()) || Files.exists(run.metrics()) || Files.exists(run.checkpoints())) {
+            throw new IllegalStateException(dir + " already holds a run; resume it, or choose another directory");
+        }
+        Files.createDirectories(dir);
+        AtomicFiles.writeJson(run.specFile(), spec);
+        return run;
+    }
+
+    /** Opens the run in {@code dir} to continue it; the spec must be the one it was started with. */
+    public static RunDirectory resume(Path dir, RunSpec spec) throws IOException {
+        RunDirectory run = new RunDirectory(dir);
+        if (!Files.exists(run.specFile())) return create(dir, spec);
+        JsonNode stored = Json.MAPPER.readTree(run.specFile().toFile());
+        JsonNode now = Json.MAPPER.valueToTree(spec);
+        if (!stored.equals(now)) {
+            throw new IllegalStateException(dir + " holds a run of a different spec (" + firstDifference("", stored, now)
+                    + "); start the changed spec in another directory");
+        }
+        return run;
+    }
+
+    private static String firstDifference(String path, JsonNode a, JsonNode b) {
+        if (a.isObject() && b.isObject()) {
+            var names = new java.util.TreeSet<String>();
+            a.fieldNames().forEachRemaining(names::add);
+            b.fieldNames().forEachRemaining(names::add);
+            for (String n : names) {
+                JsonNode x = a.get(n), y = b.get(n);
+                String p = path.isEmpty() ? n : path + "." + n;
+                if (x == null || y == null) return p + " was " + x + ", is " + y;
+                if (!x.equals(y)) return firstDifference(p, x, y);
+            }
+        } else if (a.isArray() && b.isArray() && a.size() == b.size()) {
+            for (int i = 0; i < a.size(); i++) {
+                if (!a.get(i).equals(b.get(i))) return firstDifference(path + "[" + i + "]", a.get(i), b.get(i));
+            }
+        }
+        return path + " was " + a + ", is " + b;
+    }
+
+    /** A complete checkpoint on disk. */
+    public record Checkpoint(Path dir, LoopState state) {
+        public Path engineDir() {
+            return dir.resolve("engine");
+        }
+    }
+
+    /** Complete checkpoints, oldest first; unfinished temporaries are not among them. */
+    public List<Checkpoint> listCheckpoints() throws IOException {
+        if (!Files.isDirectory(checkpoints())) return List.of();
+        List<Checkpoint> list = new ArrayList<>();
+        try (Stream<Path> s = Files.list(checkpoints())) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("step-")).toList()) {
+                Path loop = p.resolve("loop.json");
+                if (Files.exists(loop)) list.add(new Checkpoint(p, Json.MAPPER.readValue(loop.toFile(), LoopState.class)));
+            }
+        }
+        list.sort(Comparator.comparingLong(c -> c.state().step()));
+        return list;
+    }
+
+    public Optional<Checkpoint> latestCheckpoint() throws IOException {
+        List<Checkpoint> all = listCheckpoints();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
+    }
+
+    public interface EngineSaver {
+        void save(Path engineDir) throws IOException;
+    }
+
+    /**
+     * Writes a checkpoint into a temporary directory and renames it into place, then keeps only
+     * the newest {@code keepPeriodic} checkpoints that are not stage ends.
+     */
+    public Checkpoint writeCheckpoint(LoopState state, EngineSaver engine, int keepPeriodic) throws IOException {
+        String name = String.format("step-%08d", state.step());
+        Path tmp = checkpoints().resolve("." + name + ".tmp");
+        Path target = checkpoints().resolve(name);
+        deleteTree(tmp);
+        Files.createDirectories(tmp.resolve("engine"));
+        engine.save(tmp.resolve("engine"));
+        AtomicFiles.writeJson(tmp.resolve("loop.json"), state);
+        deleteTree(target); // same step, same state: a rerun after a resume rewrites it
+        AtomicFiles.move(tmp, target);
+        prune(keepPeriodic);
+        return new Checkpoint(target, state);
+    }
+
+    private void prune(int keepPeriodic) throws IOException {
+        List<Checkpoint> periodic = listCheckpoints().stream().filter(c -> c.state().stageEnd() == null).toList();
+        for (int i = 0; i < periodic.size() - keepPeriodic; i++) deleteTree(periodic.get(i).dir());
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.delete(f);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}

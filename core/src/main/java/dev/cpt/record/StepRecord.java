@@ -1,0 +1,13 @@
+package dev.cpt.record;
+
+import java.util.Map;
+
+/**
+ * One line of {@code metrics.jsonl}. Line {@code step} describes update {@code step} (0-based, as in
+ * {@code cpt schedule}): {@code val} is measured just before it, i.e. on the model after
+ * {@code step} updates and {@code tokens} training tokens; {@code lr}, {@code weightDecay},
+ * {@code loss} and {@code gradNorm} are the update's own. The last line, {@code step} = total
+ * steps, carries only the final evaluation.
+ */
+public record StepRecord(long step, String stage, long tokens, Double lr, Double weightDecay, Double loss,
+                         Double gradNorm, Map<String, Double> val, Double tokensPerSecond) {}

@@ -1,0 +1,170 @@
+package dev.cpt.train;
+
+import dev.cpt.data.Batch;
+import dev.cpt.data.BatchSampler;
+import dev.cpt.data.DataSources;
+import dev.cpt.data.ValidationSet;
+import dev.cpt.metrics.EvalPoint;
+import dev.cpt.metrics.RunSummary;
+import dev.cpt.plan.RunPlan;
+import dev.cpt.plan.Stage;
+import dev.cpt.record.AtomicFiles;
+import dev.cpt.record.LoopState;
+import dev.cpt.record.MetricsLog;
+import dev.cpt.record.RunDirectory;
+import dev.cpt.record.StepRecord;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The one training loop both engines run (DESIGN.md, "The flow of one run"). Read top to bottom,
+ * one step is: evaluate if due; checkpoint if due; at a stage's start reset the optimizer if the
+ * stage asks; take lr and weight decay from the schedules and a batch from the sampler; train.
+ */
+public final class TrainingLoop {
+
+    /** Hears about progress, e.g. to draw a progress bar. */
+    public interface Listener {
+        default void onStep(StepRecord record, long totalSteps) {}
+
+        default void onCheckpoint(RunDirectory.Checkpoint checkpoint) {}
+    }
+
+    private final RunPlan plan;
+    private final Engine engine;
+    private final DataSources data;
+    private final Path runDir;
+    private final Listener listener;
+
+    public TrainingLoop(RunPlan plan, Engine engine, DataSources data, Path runDir, Listener listener) {
+        this.plan = plan;
+        this.engine = engine;
+        this.data = data;
+        this.runDir = runDir;
+        this.listener = listener == null ? new Listener() {} : listener;
+    }
+
+    /**
+     * Runs the plan to its end and writes {@code summary.json}. With {@code resume}, continues from
+     * the run directory's latest checkpoint (or starts, if it has none) and produces exactly the
+     * records an uninterrupted run would.
+     */
+    public RunSummary run(boolean resume) throws IOException {
+        RunDirectory dir = resume ? RunDirectory.resume(runDir, plan.spec()) : RunDirectory.create(runDir, plan.spec());
+        BatchSampler sampler = new BatchSampler(plan, data);
+        Map<String, ValidationSet> validation = validationSets();
+        int sequences = plan.spec().batch().sequences();
+        int seqLen = plan.spec().batch().seqLen();
+        Batch batch = new Batch(sequences, seqLen);
+        long total = plan.totalSteps();
+
+        long start = 0;
+        Optional<RunDirectory.Checkpoint> last = resume ? dir.latestCheckpoint() : Optional.empty();
+        if (last.isPresent()) {
+            engine.load(last.get().engineDir());
+            sampler.restore(last.get().state().sampler());
+            start = last.get().state().step();
+        }
+        List<EvalPoint> evals = new ArrayList<>();
+        for (StepRecord r : MetricsLog.truncate(dir.metrics(), start)) {
+            if (r.val() != null) evals.add(new EvalPoint(r.step(), r.val()));
+        }
+
+        long wallStart = System.nanoTime();
+        try (MetricsLog log = MetricsLog.append(dir.metrics())) {
+            for (long step = start; ; step++) {
+                Map<String, Double> val = evalDue(step) ? evaluate(validation, batch, step) : null;
+                if (val != null) evals.add(new EvalPoint(step, val));
+                if (step > start && checkpointDue(step)) {
+                    log.flush();
+                    Stage ending = endingAt(step);
+                    var ckpt = dir.writeCheckpoint(new LoopState(step, sampler.state(), ending == null ? null : ending.name()),
+                            engine::save, plan.spec().checkpoint().keep());
+                    listener.onCheckpoint(ckpt);
+                }
+                Stage stage = plan.stageAt(step);
+                if (step == total) {
+                    StepRecord end = new StepRecord(step, stage.name(), step * plan.tokensPerStep(), null, null, null, null, val, null);
+                    log.write(end);
+                    listener.onStep(end, total);
+                    break;
+                }
+                if (step == stage.start() && stage.resetOptimizer() && step > 0) engine.resetOptimizer();
+
+                double lr = plan.lrAt(step);
+                double wd = plan.weightDecayAt(step);
+                long t0 = System.nanoTime();
+                sampler.fill(step, batch);
+                Engine.StepResult result = engine.trainStep(batch, lr, wd);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradNorm())) {
+                    log.flush();
+                    throw diverged(dir, step, stage, lr, "training loss " + result.loss() + ", gradient norm " + result.gradNorm());
+                }
+                StepRecord record = new StepRecord(step, stage.name(), step * plan.tokensPerStep(), lr, wd,
+                        result.loss(), result.gradNorm(), val, plan.tokensPerStep() / seconds);
+                log.write(record);
+                listener.onStep(record, total);
+            }
+        }
+        RunSummary summary = RunSummary.compute(plan, evals, (System.nanoTime() - wallStart) / 1e9);
+        AtomicFiles.writeJson(dir.summary(), summary);
+        return summary;
+    }
+
+    private Map<String, ValidationSet> validationSets() {
+        Map<String, ValidationSet> sets = new LinkedHashMap<>();
+        var batch = plan.spec().batch();
+        for (String d : plan.datasetNames()) {
+            if (plan.spec().datasets().get(d).val() == null) continue;
+            sets.put(d, new ValidationSet(data.val().get(d), batch.sequences(), batch.seqLen(), plan.spec().eval().batches()));
+        }
+        return sets;
+    }
+
+    private Map<String, Double> evaluate(Map<String, ValidationSet> sets, Batch batch, long step) {
+        Map<String, Double> losses = new LinkedHashMap<>();
+        for (var e : sets.entrySet()) {
+            double sum = 0;
+            ValidationSet set = e.getValue();
+            for (int b = 0; b < set.batches(); b++) {
+                set.fill(b, batch);
+                sum += engine.evalLoss(batch);
+            }
+            double loss = sum / set.batches();
+            if (!Double.isFinite(loss)) {
+                throw new TrainingDivergedException("validation loss on \"" + e.getKey() + "\" is " + loss
+                        + " after " + step + " steps");
+            }
+            losses.put(e.getKey(), loss);
+        }
+        return losses;
+    }
+
+    private boolean evalDue(long step) {
+        return step % plan.spec().eval().every() == 0 || endingAt(step) != null || RunSummary.inWindow(plan, step);
+    }
+
+    private boolean checkpointDue(long step) {
+        long every = plan.spec().checkpoint().every();
+        return endingAt(step) != null || (every > 0 && step % every == 0);
+    }
+
+    private Stage endingAt(long step) {
+        for (Stage s : plan.stages()) if (s.end() == step) return s;
+        return null;
+    }
+
+    private TrainingDivergedException diverged(RunDirectory dir, long step, Stage stage, double lr, String what)
+            throws IOException {
+        String kept = dir.latestCheckpoint().map(c -> "the last good checkpoint is " + c.dir())
+                .orElse("no checkpoint was written yet");
+        return new TrainingDivergedException("the run diverged at step " + step + " (stage \"" + stage.name()
+                + "\", lr " + lr + "): " + what + "; " + kept);
+    }
+}
