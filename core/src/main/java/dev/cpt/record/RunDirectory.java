@@ -60,7 +60,8 @@ public final class RunDirectory {
         RunDirectory run = new RunDirectory(dir);
         if (!Files.exists(run.specFile())) return create(dir, spec);
         JsonNode stored = Json.MAPPER.readTree(run.specFile().toFile());
-        JsonNode now = Json.MAPPER.valueToTree(spec);
+        // Through text, as the stored one went, so that 15 and 15L compare equal.
+        JsonNode now = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(spec));
         if (!stored.equals(now)) {
             throw new IllegalStateException(dir + " holds a run of a different spec (" + firstDifference("", stored, now)
                     + "); start the changed spec in another directory");
