@@ -78,8 +78,16 @@ public final class TrainingLoop {
         long wallStart = System.nanoTime();
         try (MetricsLog log = MetricsLog.append(dir.metrics())) {
             for (long step = start; ; step++) {
-                Map<String, Double> val = evalDue(step) ? evaluate(validation, batch, step) : null;
-                if (val != null) evals.add(new EvalPoint(step, val));
+                Map<String, Double> val = evalDue(step) ? evaluate(validation, batch) : null;
+                if (val != null) {
+                    for (var e : val.entrySet()) {
+                        if (!Double.isFinite(e.getValue())) {
+                            log.flush();
+                            throw diverged(dir, step, "validation loss on \"" + e.getKey() + "\" is " + e.getValue());
+                        }
+                    }
+                    evals.add(new EvalPoint(step, val));
+                }
                 if (step > start && checkpointDue(step)) {
                     log.flush();
                     Stage ending = endingAt(step);
@@ -104,7 +112,8 @@ public final class TrainingLoop {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradNorm())) {
                     log.flush();
-                    throw diverged(dir, step, stage, lr, "training loss " + result.loss() + ", gradient norm " + result.gradNorm());
+                    throw diverged(dir, step, "training loss " + result.loss() + ", gradient norm " + result.gradNorm()
+                            + " (stage \"" + stage.name() + "\", lr " + lr + ")");
                 }
                 StepRecord record = new StepRecord(step, stage.name(), step * plan.tokensPerStep(), lr, wd,
                         result.loss(), result.gradNorm(), val, plan.tokensPerStep() / seconds);
@@ -127,7 +136,7 @@ public final class TrainingLoop {
         return sets;
     }
 
-    private Map<String, Double> evaluate(Map<String, ValidationSet> sets, Batch batch, long step) {
+    private Map<String, Double> evaluate(Map<String, ValidationSet> sets, Batch batch) {
         Map<String, Double> losses = new LinkedHashMap<>();
         for (var e : sets.entrySet()) {
             double sum = 0;
@@ -136,12 +145,7 @@ public final class TrainingLoop {
                 set.fill(b, batch);
                 sum += engine.evalLoss(batch);
             }
-            double loss = sum / set.batches();
-            if (!Double.isFinite(loss)) {
-                throw new TrainingDivergedException("validation loss on \"" + e.getKey() + "\" is " + loss
-                        + " after " + step + " steps");
-            }
-            losses.put(e.getKey(), loss);
+            losses.put(e.getKey(), sum / set.batches());
         }
         return losses;
     }
@@ -160,11 +164,9 @@ public final class TrainingLoop {
         return null;
     }
 
-    private TrainingDivergedException diverged(RunDirectory dir, long step, Stage stage, double lr, String what)
-            throws IOException {
+    private static TrainingDivergedException diverged(RunDirectory dir, long step, String what) throws IOException {
         String kept = dir.latestCheckpoint().map(c -> "the last good checkpoint is " + c.dir())
                 .orElse("no checkpoint was written yet");
-        return new TrainingDivergedException("the run diverged at step " + step + " (stage \"" + stage.name()
-                + "\", lr " + lr + "): " + what + "; " + kept);
+        return new TrainingDivergedException("the run diverged at step " + step + ": " + what + "; " + kept);
     }
 }

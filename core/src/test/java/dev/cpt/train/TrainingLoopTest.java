@@ -129,12 +129,22 @@ class TrainingLoopTest {
         Path dir = tmp.resolve("run");
         assertThatThrownBy(() -> new TrainingLoop(plan, engine, data, dir, null).run(false))
                 .isInstanceOf(TrainingDivergedException.class)
-                .hasMessageContaining("at step 42 (stage \"continue\"")
-                .hasMessageContaining("training loss NaN")
+                .hasMessageContaining("at step 42: training loss NaN")
+                .hasMessageContaining("(stage \"continue\", lr ")
                 .hasMessageContaining("step-00000040");
         assertThat(dir.resolve("checkpoints/step-00000040/loop.json")).exists();
         assertThat(dir.resolve("summary.json")).doesNotExist();
         assertThat(MetricsLog.read(dir.resolve("metrics.jsonl"))).hasSize(42);
+    }
+
+    @Test
+    void aNonFiniteValidationLossStopsTheRunToo() {
+        FunctionEngine engine = new FunctionEngine();
+        engine.nanEvalFromCall = 20;
+        assertThatThrownBy(() -> new TrainingLoop(plan, engine, data, tmp.resolve("run"), null).run(false))
+                .isInstanceOf(TrainingDivergedException.class)
+                .hasMessageContaining("at step 20: validation loss on \"en\" is NaN")
+                .hasMessageContaining("the last good checkpoint is " + tmp.resolve("run/checkpoints/step-00000015"));
     }
 
     @Test
