@@ -37,7 +37,7 @@ class LinearScheduleTest {
     @Test
     void straightLineDecayInsideTheSpan() {
         assertAt(paper, 11, 2.997272727272727e-4);    // 3e-4 − 2.7e-4 · 1/990
-        assertAt(paper, 160, 2.5636363636363633e-4);  // 3e-4 − 2.7e-4 · 150/990
+        assertAt(paper, 160, 2.5909090909090907e-4);  // 3e-4 − 2.7e-4 · 150/990
         assertAt(paper, 340, 2.1e-4);                 // 3e-4 − 2.7e-4 · 1/3
         assertAt(paper, 505, 1.65e-4);                // 3e-4 − 2.7e-4 · 1/2
         assertAt(paper, 670, 1.2e-4);                 // 3e-4 − 2.7e-4 · 2/3
