@@ -27,6 +27,18 @@ public record PiecewiseSchedule(long[] untilSteps, double[] values, long span) i
         values = values.clone();
     }
 
+    /** A copy: the schedule's own ends cannot be changed through it. */
+    @Override
+    public long[] untilSteps() {
+        return untilSteps.clone();
+    }
+
+    /** A copy: the schedule's own values cannot be changed through it. */
+    @Override
+    public double[] values() {
+        return values.clone();
+    }
+
     @Override
     public double at(long t) {
         for (int i = 0; i < untilSteps.length; i++) {
