@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
+import com.fasterxml.jackson.databind.deser.ValueInstantiator;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.jsontype.TypeIdResolver;
 import java.io.IOException;
@@ -130,7 +131,7 @@ public final class SpecReader {
         public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p, JsonDeserializer<?> deserializer,
                                              Object beanOrClass, String propertyName) throws IOException {
             Class<?> type = beanOrClass instanceof Class<?> c ? c : beanOrClass.getClass();
-            problems.add(path(p.getParsingContext()), "unknown field; " + KnownFields.describe(type));
+            problems.add(Problems.child(ownerPath(ctxt), propertyName), "unknown field; " + KnownFields.describe(type));
             p.skipChildren();
             return true;
         }
@@ -152,14 +153,7 @@ public final class SpecReader {
         @Override
         public Object handleUnexpectedToken(DeserializationContext ctxt, JavaType targetType, JsonToken t,
                                             JsonParser p, String failureMsg) throws IOException {
-            String got = switch (t) {
-                case START_OBJECT -> "an object";
-                case START_ARRAY -> "a list";
-                case VALUE_STRING -> "\"" + p.getText() + "\"";
-                case VALUE_TRUE, VALUE_FALSE -> p.getText();
-                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getText();
-                default -> t.asString() == null ? t.name() : t.asString();
-            };
+            String got = describe(t, p);
             String path = path(p.getParsingContext());
             if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
                 // The context of a just-opened container is the container itself; report its parent's field.
@@ -168,6 +162,45 @@ public final class SpecReader {
             problems.add(path, expected(targetType.getRawClass()) + ", got " + got);
             p.skipChildren();
             return null;
+        }
+
+        /** A scalar where an object is expected: reported like any other wrong type, and reading goes on. */
+        @Override
+        public Object handleMissingInstantiator(DeserializationContext ctxt, Class<?> instClass,
+                                                ValueInstantiator valueInsta, JsonParser p, String msg) throws IOException {
+            JsonToken t = p.currentToken();
+            String path = path(p.getParsingContext());
+            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) path = path(p.getParsingContext().getParent());
+            problems.add(path, expected(instClass) + ", got " + describe(t, p));
+            p.skipChildren();
+            return null;
+        }
+
+        private static String describe(JsonToken t, JsonParser p) throws IOException {
+            if (t == null) return "nothing";
+            return switch (t) {
+                case START_OBJECT -> "an object";
+                case START_ARRAY -> "a list";
+                case VALUE_STRING -> "\"" + p.getText() + "\"";
+                case VALUE_TRUE, VALUE_FALSE -> p.getText();
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> p.getText();
+                default -> t.asString() == null ? t.name() : t.asString();
+            };
+        }
+
+        /**
+         * Path of the object whose field is being read. Records buffer unknown fields and replay them
+         * from a token buffer whose parsing context does not tell where they were, so this asks the
+         * input's own parser, which stands on the field's value, on a later field's name, or (its
+         * context already closed) on the object's end.
+         */
+        private static String ownerPath(DeserializationContext ctxt) {
+            JsonParser main = ctxt.getParser();
+            JsonStreamContext c = main.getParsingContext();
+            JsonToken t = main.currentToken();
+            if (t == JsonToken.END_OBJECT) return path(c);
+            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) c = c.getParent();
+            return path(c.getParent());
         }
 
         @Override
@@ -180,6 +213,11 @@ public final class SpecReader {
         @Override
         public JavaType handleMissingTypeId(DeserializationContext ctxt, JavaType baseType, TypeIdResolver idResolver,
                                             String failureMsg) {
+            JsonToken t = ctxt.getParser().currentToken();
+            // A scalar or a list is no object at all: reading it as Unreadable reports "expected an object".
+            if (t != null && (t.isScalarValue() || t == JsonToken.START_ARRAY)) {
+                return ctxt.constructType(ScheduleSpec.Unreadable.class);
+            }
             problems.add(typePath(ctxt), "missing; one of " + ScheduleSpec.TYPES);
             return ctxt.constructType(ScheduleSpec.Unreadable.class);
         }
