@@ -81,7 +81,8 @@ public final class SpecReader {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("cpt-spec")
                     .addDeserializer(Long.class, WholeNumberDeserializer.LONGS)
-                    .addDeserializer(Integer.class, WholeNumberDeserializer.INTS))
+                    .addDeserializer(Integer.class, WholeNumberDeserializer.INTS)
+                    .addDeserializer(Double.class, RealNumberDeserializer.INSTANCE))
             .build();
 
     /** The mapper specs are read with (strict: no silent coercions, duplicates are errors). */
