@@ -245,34 +245,34 @@ class SpecReaderTest {
         assertThat(problems.get(0).path()).isEqualTo("line 3, column 11");
         assertThat(problems.get(0).message()).contains("not valid JSON", "'}'");
 
-        // inside a nested object too: line 4 is '      "mix": { "en": 1.0 ]', the ']' is in column 31
+        // inside a nested object too: line 4 is '      "mix": { "en": 1.0 ] } ] }', the ']' is in column 26
         String nested = "{ \"name\": \"x\",\n  \"stages\": [\n    { \"name\": \"a\", \"steps\": 10,\n"
                 + "      \"mix\": { \"en\": 1.0 ] } ] }";
         problems = problems(nested);
         assertThat(problems).hasSize(1);
-        assertThat(problems.get(0).path()).isEqualTo("line 4, column 31");
+        assertThat(problems.get(0).path()).isEqualTo("line 4, column 26");
         assertThat(problems.get(0).message()).contains("not valid JSON", "']'");
 
         problems = problems("{ \"name\": \"x\",\n  \"stages\": [\n");
         assertThat(problems).hasSize(1);
-        assertThat(problems.get(0).path()).startsWith("line 3, column ");
+        assertThat(problems.get(0).path()).isEqualTo("line 3, column 1");   // the end, after the last newline
         assertThat(problems.get(0).message()).contains("not valid JSON", "end-of-input");
     }
 
     @Test
     void duplicateKeysAreProblems() {
-        // line 3 is '  "name": "y"}': the parser stands after the key, in column 9
+        // line 3 is '  "name": "y"}': the parser stands on the ':' after the repeated key, in column 9
         List<Problems.Problem> problems = problems("{\n  \"name\": \"x\",\n  \"name\": \"y\"}");
         assertThat(problems).hasSize(1);
         assertThat(problems.get(0).path()).isEqualTo("line 3, column 9");
         assertThat(problems.get(0).message()).contains("Duplicate field 'name'");
 
-        // nested, in a stage's mix: line 2 is '    "mix": { "en": 1.0, "en": 2.0 } } ] }', after the second "en" in column 30
+        // nested, in a stage's mix: line 2 is '    "mix": { "en": 1.0, "en": 2.0 } } ] }', the ':' after the second "en" is in column 29
         String nested = "{ \"name\": \"x\", \"stages\": [ { \"name\": \"a\", \"steps\": 10,\n"
                 + "    \"mix\": { \"en\": 1.0, \"en\": 2.0 } } ] }";
         problems = problems(nested);
         assertThat(problems).hasSize(1);
-        assertThat(problems.get(0).path()).isEqualTo("line 2, column 30");
+        assertThat(problems.get(0).path()).isEqualTo("line 2, column 29");
         assertThat(problems.get(0).message()).contains("Duplicate field 'en'");
     }
 
