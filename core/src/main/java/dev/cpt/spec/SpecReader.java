@@ -1,6 +1,7 @@
 package dev.cpt.spec;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
@@ -60,16 +61,27 @@ public final class SpecReader {
         try {
             return mapper.readValue(json, RunSpec.class);
         } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+            // Malformed JSON inside an object arrives wrapped, with a path but without its line and column.
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof JsonParseException malformed) {
+                    malformed(malformed, problems);
+                    return null;
+                }
+            }
             // A binding error the handler could not absorb: report it at its path and stop.
             problems.add(mappingPath(e), e.getOriginalMessage());
             return null;
         } catch (JsonProcessingException e) {
-            // Malformed JSON: nothing after it can be trusted, so this is the only problem reported.
-            JsonLocation at = e.getLocation();
-            String where = at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr();
-            problems.add(where, "not valid JSON: " + e.getOriginalMessage());
+            malformed(e, problems);
             return null;
         }
+    }
+
+    /** Malformed JSON: nothing after it can be trusted, so no problem after it is reported. */
+    private static void malformed(JsonProcessingException e, Problems problems) {
+        JsonLocation at = e.getLocation();
+        String where = at == null ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr();
+        problems.add(where, "not valid JSON: " + e.getOriginalMessage());
     }
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
