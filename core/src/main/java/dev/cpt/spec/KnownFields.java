@@ -14,7 +14,8 @@ final class KnownFields {
         List<String> names = new ArrayList<>();
         if (ScheduleSpec.class.isAssignableFrom(type)) names.add("type");
         for (RecordComponent c : type.getRecordComponents()) {
-            JsonProperty renamed = c.getAnnotation(JsonProperty.class);
+            // @JsonProperty cannot target a record component, so it is found on the accessor, not on c.
+            JsonProperty renamed = c.getAccessor().getAnnotation(JsonProperty.class);
             names.add(renamed != null ? renamed.value() : c.getName());
         }
         return "allowed: " + String.join(", ", names);
