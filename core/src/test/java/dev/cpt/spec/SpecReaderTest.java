@@ -238,6 +238,29 @@ class SpecReaderTest {
     }
 
     @Test
+    void noFollowUpProblemForAValueAlreadyReported() {
+        // tokens 12.5 is reported; steps is not "missing" as well
+        assertThat(problems(VALID.replace("\"tokens\": 4e6", "\"tokens\": 12.5"))).extracting(Object::toString)
+                .containsExactly("stages[0].tokens: expected a whole number, got 12.5");
+        // cooldownSteps 2.5 is reported; cooldown is not "missing" as well
+        String cooldown = VALID.replace("\"cooldown\": 0.6", "\"cooldownSteps\": 2.5");
+        assertThat(problems(cooldown)).extracting(Object::toString)
+                .containsExactly("stages[1].lr.cooldownSteps: expected a whole number, got 2.5");
+        // a piece's untilStep "10" is reported; until is not "missing" as well
+        String piece = VALID.replace("{ \"type\": \"constant\", \"value\": 0.1 }",
+                "{ \"type\": \"piecewise\", \"pieces\": [ { \"untilStep\": \"10\", \"value\": 0 }, { \"until\": 1, \"value\": 0.1 } ] }");
+        assertThat(problems(piece)).extracting(Object::toString)
+                .containsExactly("stages[0].weightDecay.pieces[0].untilStep: expected a whole number, got \"10\"");
+        // a missing or negative weight is reported; "weights are all zero" would only repeat it
+        assertThat(problems(VALID.replace("\"mix\": { \"de\": 1.0 }", "\"mix\": { \"de\": null }"))).extracting(Object::toString)
+                .containsExactly("stages[1].mix.de: missing weight");
+        assertThat(problems(VALID.replace("\"mix\": { \"de\": 1.0 }", "\"mix\": { \"de\": -1 }"))).extracting(Object::toString)
+                .containsExactly("stages[1].mix.de: weight -1 must be a non-negative number");
+        assertThat(problems(VALID.replace("\"mix\": { \"de\": 1.0 }", "\"mix\": { \"de\": 0 }"))).extracting(Object::toString)
+                .containsExactly("stages[1].mix: weights are all zero");
+    }
+
+    @Test
     void malformedJsonReportsLineAndColumn() {
         // line 3 is '  "seed": }': the '}' is in column 11
         List<Problems.Problem> problems = problems("{\n  \"name\": \"x\",\n  \"seed\": }\n");
