@@ -12,7 +12,7 @@ final class PhaseLength {
         String stepsPath = Problems.child(path, name + "Steps");
         if (fraction != null && steps != null) {
             p.add(fractionPath, "give " + name + " (a fraction of the span) or " + name + "Steps, not both");
-        } else if (fraction == null && steps == null && required) {
+        } else if (fraction == null && steps == null && required && !p.coveredBy(stepsPath)) {
             p.addUnlessCovered(fractionPath, "missing: give " + name + " (a fraction of the span) or " + name + "Steps");
         }
         p.within(fractionPath, fraction, 0, 1);

@@ -199,7 +199,8 @@ public sealed interface ScheduleSpec permits ScheduleSpec.Constant, ScheduleSpec
                 if (p.require(Problems.child(at, "value"), piece.value())) p.finite(Problems.child(at, "value"), piece.value());
                 if (piece.until() != null && piece.untilStep() != null) {
                     p.add(Problems.child(at, "until"), "give until (a fraction of the span) or untilStep, not both");
-                } else if (piece.until() == null && piece.untilStep() == null) {
+                } else if (piece.until() == null && piece.untilStep() == null
+                        && !p.coveredBy(Problems.child(at, "untilStep"))) {
                     p.addUnlessCovered(Problems.child(at, "until"), "missing: give until (a fraction of the span) or untilStep");
                 }
                 p.positive(Problems.child(at, "until"), piece.until());

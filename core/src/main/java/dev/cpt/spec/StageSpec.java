@@ -19,7 +19,7 @@ public record StageSpec(String name, Long steps, Long tokens, Map<String, Double
         if (p.require(namePath, name) && name.isBlank()) p.add(namePath, "is empty");
         if (steps != null && tokens != null) {
             p.add(Problems.child(path, "steps"), "give steps or tokens, not both");
-        } else if (steps == null && tokens == null) {
+        } else if (steps == null && tokens == null && !p.coveredBy(Problems.child(path, "tokens"))) {
             p.addUnlessCovered(Problems.child(path, "steps"), "missing: give steps or tokens");
         }
         p.positive(Problems.child(path, "steps"), steps);
