@@ -52,12 +52,22 @@ public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec opt
             if (stages.isEmpty()) p.add("stages", "needs at least one stage");
             validateStages(p);
         }
-        if (model != null && batch != null && batch.seqLen() != null && p.isEmpty()) {
-            int context = model.shape().contextLength();
-            if (batch.seqLen() > context) {
+        // Checked along with every other problem, not only when there is none: other mistakes elsewhere
+        // do not make the model's context length unknown.
+        if (batch != null && batch.seqLen() != null && batch.seqLen() > 0) {
+            Integer context = knownContextLength(p);
+            if (context != null && batch.seqLen() > context) {
                 p.add("batch.seqLen", batch.seqLen() + " is longer than the model's context of " + context + " tokens");
             }
         }
+    }
+
+    /** The model's context length, its own or else its preset's; null where a problem makes it unknown. */
+    private Integer knownContextLength(Problems p) {
+        if (model == null || p.coveredBy("model.contextLength") || p.coveredBy("model.preset")) return null;
+        if (model.contextLength() != null) return model.contextLength() > 0 ? model.contextLength() : null;
+        ModelSpec.Shape preset = model.preset() == null ? null : ModelSpec.PRESETS.get(model.preset());
+        return preset == null ? null : preset.contextLength();
     }
 
     private void validateStages(Problems p) {
