@@ -199,6 +199,12 @@ class SpecReaderTest {
         RunSpec longer = SpecReader.read(VALID.replace("\"seqLen\": 128", "\"seqLen\": 256")
                 .replace("{ \"preset\": \"toy-s\" }", "{ \"preset\": \"toy-s\", \"contextLength\": 256 }"), "s");
         assertThat(longer.batch().seqLen()).isEqualTo(256);
+        // no comparison where the context length is unknown: an unknown preset, a context length of the wrong type
+        assertThat(problems(VALID.replace("\"seqLen\": 128", "\"seqLen\": 100000").replace("toy-s", "toy-q")))
+                .extracting(Problems.Problem::path).containsExactly("model.preset");
+        assertThat(problems(VALID.replace("\"seqLen\": 128", "\"seqLen\": 100000")
+                .replace("{ \"preset\": \"toy-s\" }", "{ \"preset\": \"toy-s\", \"contextLength\": \"long\" }")))
+                .extracting(Object::toString).containsExactly("model.contextLength: expected a whole number, got \"long\"");
     }
 
     @Test
