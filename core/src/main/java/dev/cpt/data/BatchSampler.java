@@ -15,23 +15,25 @@ import java.util.Map;
  * compute-equivalent replay (PAPER.md §6.2), interleaved by {@link ExactBlend} so the realized
  * counts track their targets within one sequence at every point of the stage.
  *
- * <p>Each dataset has one new-data stream for the whole run, a shuffled walk over its windows: a
- * later stage that trains on it again sees windows the earlier one had not. A replay share walks
- * its own shuffled order over either the windows that earlier stages drew from that dataset
- * ({@code consumed}: the first {@code k} positions of its new-data stream, {@code k} fixed at the
- * stage's start) or all of its windows ({@code full}). Everything is keyed by the spec's seed, and
- * {@link #state()} / {@link #restore} resume it exactly.
+ * <p>Each dataset has one new-data stream for the whole run, a shuffled walk over its windows
+ * (over each domain's, blended exactly by the domain weights): a later stage that trains on it
+ * again sees windows the earlier one had not. A replay share walks its own shuffled order over
+ * either the windows earlier stages drew from that dataset ({@code consumed}: per domain, the
+ * first {@code k} positions of its new-data stream, {@code k} fixed at the stage's start) or all
+ * of its windows ({@code full}). Everything is keyed by the spec's seed, and {@link #state()} /
+ * {@link #restore} resume it exactly.
  */
 public final class BatchSampler {
     private final RunPlan plan;
     private final DataSources data;
     private final int seqLen;
     private final long seed;
-    private final Map<String, WindowStream> newData = new HashMap<>();
+    private final Map<String, MixedStream> newData = new HashMap<>();
+    private final Map<String, MixedStream> replay = new HashMap<>();
+    private final long[] drawn = new long[2];
 
     private int stageIndex = -1;
     private ExactBlend blend;
-    private final Map<String, WindowStream> replay = new HashMap<>();
 
     public BatchSampler(RunPlan plan, DataSources data) {
         data.checkCovers(plan);
@@ -49,24 +51,29 @@ public final class BatchSampler {
         for (int row = 0; row < batch.sequences(); row++) {
             Share share = shares.get(blend.next());
             String dataset = share.dataset();
-            TokenSource source = data.train().get(dataset);
-            long window = share.role() == Share.Role.NEW
-                    ? newDataStream(dataset).next()
-                    : replayWindow(dataset, stage.replayPool());
-            Windows.copy(source, seqLen, window, batch.tokens(), row);
+            MixedStream stream = share.role() == Share.Role.NEW ? newDataStream(dataset, null) : replay.get(dataset);
+            stream.next(drawn);
+            TokenSource source = data.train(dataset).get((int) drawn[0]).source();
+            Windows.copy(source, seqLen, drawn[1], batch.tokens(), row);
             batch.rowSources()[row] = share.key();
         }
     }
 
-    private long replayWindow(String dataset, ReplaySpec.Pool pool) {
-        long i = replay.get(dataset).next();
-        // A consumed pool holds positions of the new-data stream; a full pool holds windows.
-        return pool == ReplaySpec.Pool.CONSUMED ? newDataStream(dataset).at(i) : i;
+    private MixedStream newDataStream(String dataset, SamplerState.StreamState resumed) {
+        MixedStream s = newData.get(dataset);
+        if (s == null) {
+            s = MixedStream.over(weights(dataset), windowCounts(dataset), SplitMix.key(seed, "train:" + dataset), resumed, null);
+            newData.put(dataset, s);
+        }
+        return s;
     }
 
-    private WindowStream newDataStream(String dataset) {
-        return newData.computeIfAbsent(dataset, d ->
-                new WindowStream(Windows.count(data.train().get(d), seqLen), SplitMix.key(seed, "train:" + d), 0));
+    private double[] weights(String dataset) {
+        return data.train(dataset).stream().mapToDouble(DataSources.Domain::weight).toArray();
+    }
+
+    private long[] windowCounts(String dataset) {
+        return data.train(dataset).stream().mapToLong(d -> Windows.count(d.source(), seqLen)).toArray();
     }
 
     private void enterStage(Stage stage, SamplerState resumed) {
@@ -79,38 +86,34 @@ public final class BatchSampler {
         for (Share share : stage.shares()) {
             if (share.role() != Share.Role.REPLAY) continue;
             String d = share.dataset();
-            SamplerState.ReplayState r = resumed != null ? resumed.replay().get(d) : null;
-            long pool = r != null ? r.poolSize() : poolSize(d, stage);
-            if (pool == 0) {
+            SamplerState.StreamState r = resumed != null ? resumed.replay().get(d) : null;
+            boolean consumed = stage.replayPool() == ReplaySpec.Pool.CONSUMED;
+            MixedStream source = consumed ? newData.get(d) : null;
+            long[] pools = r != null ? r.poolSizes().stream().mapToLong(Long::longValue).toArray()
+                    : consumed ? (source == null ? new long[weights(d).length] : source.drawn()) : windowCounts(d);
+            if (java.util.Arrays.stream(pools).sum() == 0) {
                 throw new IllegalStateException("stage \"" + stage.name() + "\" replays \"" + d
                         + "\", but earlier stages drew no sequence from it; use replay.pool \"full\" or train on it longer");
             }
-            replay.put(d, new WindowStream(pool, SplitMix.key(seed, "replay:" + stage.index() + ":" + d),
-                    r != null ? r.drawn() : 0));
+            long key = SplitMix.key(seed, "replay:" + stage.index() + ":" + d);
+            replay.put(d, MixedStream.over(weights(d), pools, key, r, consumed ? newDataStream(d, null) : null));
         }
     }
 
-    private long poolSize(String dataset, Stage stage) {
-        if (stage.replayPool() == ReplaySpec.Pool.FULL) return Windows.count(data.train().get(dataset), seqLen);
-        WindowStream s = newData.get(dataset);
-        return s == null ? 0 : s.drawn();
-    }
-
     public SamplerState state() {
-        Map<String, Long> drawn = new LinkedHashMap<>();
-        newData.forEach((d, s) -> drawn.put(d, s.drawn()));
+        Map<String, SamplerState.StreamState> streams = new LinkedHashMap<>();
+        newData.forEach((d, s) -> streams.put(d, s.state()));
         List<Long> counts = new ArrayList<>();
         if (blend != null) for (long c : blend.counts()) counts.add(c);
-        Map<String, SamplerState.ReplayState> r = new LinkedHashMap<>();
-        replay.forEach((d, s) -> r.put(d, new SamplerState.ReplayState(s.poolSize(), s.drawn())));
-        return new SamplerState(stageIndex, drawn, counts, r);
+        Map<String, SamplerState.StreamState> r = new LinkedHashMap<>();
+        replay.forEach((d, s) -> r.put(d, s.state()));
+        return new SamplerState(stageIndex, streams, counts, r);
     }
 
     /** Continues from a saved state: the next {@link #fill} produces what it would have without the stop. */
     public void restore(SamplerState state) {
         newData.clear();
-        state.drawn().forEach((d, n) -> newData.put(d,
-                new WindowStream(Windows.count(data.train().get(d), seqLen), SplitMix.key(seed, "train:" + d), n)));
+        state.newData().forEach(this::newDataStream);
         stageIndex = -1;
         blend = null;
         replay.clear();

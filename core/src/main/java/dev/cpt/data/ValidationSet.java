@@ -1,27 +1,51 @@
 package dev.cpt.data;
 
+import java.util.List;
+
 /**
  * The fixed validation batches of one dataset: {@code batches × sequences} windows spread evenly
- * over its validation tokens (window {@code ⌊j·M/n⌋} for {@code j < n} of {@code M}), the same at
- * every evaluation so that successive losses are comparable.
+ * over its validation tokens (window {@code ⌊k·M/n⌋} for {@code k < n} of a domain's {@code M}),
+ * the same at every evaluation so that successive losses are comparable. A mixture of domains
+ * gives each domain its exact share of the rows, interleaved.
  */
 public final class ValidationSet {
-    private final TokenSource source;
     private final int seqLen;
     private final int sequences;
     private final int batches;
-    private final long windows;
+    private final List<DataSources.Domain> domains;
+    private final int[] domainOfRow;
+    private final long[] windowOfRow;
 
-    public ValidationSet(TokenSource source, int sequences, int seqLen, int batches) {
-        this.source = source;
+    public ValidationSet(List<DataSources.Domain> domains, int sequences, int seqLen, int batches) {
+        this.domains = domains;
         this.seqLen = seqLen;
         this.sequences = sequences;
         this.batches = batches;
-        this.windows = Windows.count(source, seqLen);
-        if (windows == 0) {
-            throw new IllegalArgumentException(source.name() + " has " + source.length()
-                    + " tokens, fewer than one sequence of " + (seqLen + 1));
+        int n = batches * sequences;
+        double[] w = new double[domains.size()];
+        double sum = domains.stream().mapToDouble(DataSources.Domain::weight).sum();
+        for (int i = 0; i < w.length; i++) {
+            TokenSource s = domains.get(i).source();
+            if (Windows.count(s, seqLen) == 0) {
+                throw new IllegalArgumentException(s.name() + " has " + s.length() + " tokens, fewer than one sequence of " + (seqLen + 1));
+            }
+            w[i] = domains.get(i).weight() / sum;
         }
+        this.domainOfRow = new int[n];
+        ExactBlend blend = new ExactBlend(w);
+        for (int j = 0; j < n; j++) domainOfRow[j] = blend.next();
+        long[] rowsOf = blend.counts();
+        long[] seen = new long[w.length];
+        this.windowOfRow = new long[n];
+        for (int j = 0; j < n; j++) {
+            int d = domainOfRow[j];
+            long windows = Windows.count(domains.get(d).source(), seqLen);
+            windowOfRow[j] = seen[d]++ * windows / rowsOf[d];
+        }
+    }
+
+    public ValidationSet(TokenSource source, int sequences, int seqLen, int batches) {
+        this(List.of(new DataSources.Domain("", source, 1.0)), sequences, seqLen, batches);
     }
 
     public int batches() {
@@ -29,11 +53,10 @@ public final class ValidationSet {
     }
 
     public void fill(int batchIndex, Batch batch) {
-        long n = (long) batches * sequences;
         for (int row = 0; row < sequences; row++) {
-            long j = (long) batchIndex * sequences + row;
-            long w = j * windows / n;
-            Windows.copy(source, seqLen, w, batch.tokens(), row);
+            int j = batchIndex * sequences + row;
+            TokenSource source = domains.get(domainOfRow[j]).source();
+            Windows.copy(source, seqLen, windowOfRow[j], batch.tokens(), row);
             batch.rowSources()[row] = source.name();
         }
     }

@@ -131,7 +131,7 @@ public final class TrainingLoop {
         var batch = plan.spec().batch();
         for (String d : plan.datasetNames()) {
             if (plan.spec().datasets().get(d).val() == null) continue;
-            sets.put(d, new ValidationSet(data.val().get(d), batch.sequences(), batch.seqLen(), plan.spec().eval().batches()));
+            sets.put(d, new ValidationSet(data.val(d), batch.sequences(), batch.seqLen(), plan.spec().eval().batches()));
         }
         return sets;
     }

@@ -156,4 +156,66 @@ class BatchSamplerTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BatchSampler(plan, tiny))
                 .hasMessageContaining("en/train has 10 tokens, fewer than one sequence of 17");
     }
+
+    /** en made of two domains (70% "web" = base 0, 30% "books" = base 2·10^7); de plain (base 10^7). */
+    static DataSources domainData() {
+        DataSources plain = TestSpecs.countingData(20_000, "en", "de", "books");
+        var en = List.of(new DataSources.Domain("web", plain.train("en").get(0).source(), 7),
+                new DataSources.Domain("books", plain.train("books").get(0).source(), 3));
+        var enVal = List.of(new DataSources.Domain("web", plain.val("en").get(0).source(), 7),
+                new DataSources.Domain("books", plain.val("books").get(0).source(), 3));
+        return DataSources.ofDomains(Map.of("en", en, "de", plain.train("de")), Map.of("en", enVal, "de", plain.val("de")));
+    }
+
+    @Test
+    void aDatasetOfDomainsDrawsEachDomainExactlyByWeightAndReplaysOnlyWhatEachConsumed() throws Exception {
+        RunPlan plan = TestSpecs.plan(TestSpecs.twoStage(20, 30, "\"replay\": { \"fraction\": 0.5, \"from\": { \"en\": 1 } }", ""));
+        DataSources data = domainData();
+        BatchSampler s = new BatchSampler(plan, data);
+        List<long[]> first = draw(s, plan, 0, 20);
+        long books = 0;
+        Set<Long> trainedWeb = new HashSet<>(), trainedBooks = new HashSet<>();
+        for (int n = 1; n <= first.size(); n++) {
+            long[] r = first.get(n - 1);
+            if (r[0] == 2) {
+                books++;
+                trainedBooks.add(r[1]);
+            } else {
+                trainedWeb.add(r[1]);
+            }
+            assertThat(Math.abs(books - 0.3 * n)).isLessThan(1.0);
+        }
+        List<long[]> second = draw(s, plan, 20, 50);
+        for (long[] r : second) {
+            if (r[0] == 0) assertThat(trainedWeb).contains(r[1]);
+            if (r[0] == 2) assertThat(trainedBooks).contains(r[1]);
+        }
+        assertThat(second.stream().filter(r -> r[0] == 2).count()).isEqualTo(36); // 30% of the 120 replayed rows
+
+        // And the state, with its per-domain positions, resumes exactly.
+        ObjectMapper json = new ObjectMapper();
+        BatchSampler a = new BatchSampler(plan, data);
+        draw(a, plan, 0, 27);
+        BatchSampler b = new BatchSampler(plan, data);
+        b.restore(json.readValue(json.writeValueAsString(a.state()), SamplerState.class));
+        assertThat(draw(b, plan, 27, 50)).usingRecursiveComparison().isEqualTo(draw(a, plan, 27, 50));
+    }
+
+    @Test
+    void validationGivesEachDomainItsShareOfRowsSpreadOverItsWindows() {
+        DataSources data = domainData();
+        ValidationSet v = new ValidationSet(data.val("en"), 8, L, 5);
+        Batch b = new Batch(8, L);
+        int books = 0;
+        Set<Integer> firsts = new HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            v.fill(i, b);
+            for (int r = 0; r < 8; r++) {
+                if (b.input(r, 0) >= 20_000_000) books++;
+                firsts.add(b.input(r, 0));
+            }
+        }
+        assertThat(books).isEqualTo(12); // 30% of 40
+        assertThat(firsts).hasSize(40);
+    }
 }
