@@ -23,9 +23,19 @@ final class AtomicFiles {
 
     /**
      * Writes {@code target} through {@code content}. On any failure the temporary file is removed
-     * and {@code target} is left as it was. Failures a user can fix become {@link CliException}s.
+     * and {@code target} is left as it was; the failure becomes a {@link CliException} that names the file.
      */
-    static void write(Path target, Content content) throws IOException {
+    static void write(Path target, Content content) {
+        try {
+            writeOrThrow(target, content);
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName()
+                    : e.getClass().getSimpleName() + ": " + e.getMessage();
+            throw new CliException("cannot write " + target + " (" + why + ")", e);
+        }
+    }
+
+    private static void writeOrThrow(Path target, Content content) throws IOException {
         Path abs = target.toAbsolutePath().normalize();
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) {

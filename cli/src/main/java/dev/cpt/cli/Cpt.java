@@ -110,6 +110,9 @@ public final class Cpt implements Callable<Integer> {
             if (!debug) err.println("(run with --verbose or CPT_DEBUG=1 for the stack trace)");
         }
         if (debug) ex.printStackTrace(err);
+        else if (ex instanceof CliException && ex.getCause() != null) {
+            err.println("(run with --verbose or CPT_DEBUG=1 for the stack trace)");
+        }
         err.flush();
         return EXIT_FAILURE;
     }

@@ -11,7 +11,6 @@ import dev.cpt.schedule.Schedule;
 import dev.cpt.schedule.WsdSchedule;
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -38,7 +37,7 @@ final class ScheduleChart {
     private static final int WIDTH = 1000;
     private static final int HEIGHT = 380;
 
-    static void write(RunPlan plan, Path png) throws IOException {
+    static void write(RunPlan plan, Path png) {
         long[] steps = plotSteps(plan, GRID_POINTS);
         double[] x = new double[steps.length];
         for (int i = 0; i < steps.length; i++) x[i] = steps[i];

@@ -2,7 +2,6 @@ package dev.cpt.cli;
 
 import dev.cpt.plan.RunPlan;
 import dev.cpt.plan.Stage;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,7 +49,7 @@ final class ScheduleCommand implements Callable<Integer> {
     Path png;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         RunPlan plan = RunPlan.load(specFile);
         long total = plan.totalSteps();
         if (at != null) {
