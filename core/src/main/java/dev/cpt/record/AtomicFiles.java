@@ -20,21 +20,39 @@ public final class AtomicFiles {
         void write(OutputStream out) throws IOException;
     }
 
+    /** Writes {@code target} (creating its directory) through {@code writer}; on failure {@code target} is as it was. */
     public static void write(Path target, Writer writer) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
+        Path dir = target.toAbsolutePath().normalize().getParent();
         Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
-             OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-            writer.write(out);
-            out.flush();
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+        Path tmp = createTemp(dir, target.getFileName().toString());
+        boolean moved = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+                 OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 16)) {
+                writer.write(out);
+                out.flush();
+                ch.force(true);
+            }
+            move(tmp, target);
+            moved = true;
+        } finally {
+            if (!moved) Files.deleteIfExists(tmp);
         }
-        move(tmp, target);
+    }
+
+    /**
+     * A new hidden file beside the target with a random suffix, so two writers of one file never
+     * share a temporary; made with the process's umask (unlike {@code Files.createTempFile}'s 0600).
+     */
+    private static Path createTemp(Path dir, String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            String suffix = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+            try {
+                return Files.createFile(dir.resolve("." + name + "." + suffix + ".tmp"));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) throw e;
+            }
+        }
     }
 
     public static void writeString(Path target, String text) throws IOException {
