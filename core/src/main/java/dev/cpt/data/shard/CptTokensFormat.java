@@ -18,6 +18,28 @@ import java.nio.file.StandardOpenOption;
  * fits, else uint32), every document preceded by the end-of-text token; and {@code NAME.json}, a
  * sidecar naming the format, version, token width, counts and the tokenizer. The sidecar is
  * written last, so a shard without one is unfinished.
+ *
+ * <h2>{@code NAME.bin} byte layout</h2>
+ * <pre>
+ * offset 0:  token[0] token[1] ... token[n-1]    each w bytes, unsigned little-endian;
+ *            w = 2 (uint16) when the tokenizer has at most 65,536 ids, else 4 (uint32)
+ * </pre>
+ * No header: the file is exactly {@code n × w} bytes. Each document is written as the tokenizer's
+ * end-of-text token followed by the document's tokens.
+ *
+ * <h2>{@code NAME.json} (the sidecar)</h2>
+ * <pre>
+ * { "format": "cpt-tokens",            always
+ *   "version": 1,                      this reader reads 1
+ *   "dtype": "uint16" | "uint32",      w above
+ *   "tokens": n,                       must match the .bin's size
+ *   "documents": 12345,
+ *   "tokenizer": { "id": "gpt2", "vocabSize": 50257, "endOfText": 50256 },
+ *   "domain": "books" }                optional
+ * </pre>
+ * For {@code NAME.bin} the sidecar is {@code NAME.json}; for a file not named {@code *.bin}, its
+ * name plus {@code .json}. Opening checks the sidecar's fields, the file size against
+ * {@code tokens × w}, and every token id against {@code vocabSize}.
  */
 public final class CptTokensFormat {
     public static final String FORMAT = "cpt-tokens";

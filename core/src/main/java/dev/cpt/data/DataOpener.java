@@ -1,0 +1,109 @@
+package dev.cpt.data;
+
+import dev.cpt.data.shard.ShardFormatException;
+import dev.cpt.data.shard.Shards;
+import dev.cpt.data.shard.TokenShard;
+import dev.cpt.data.shard.TokenizerInfo;
+import dev.cpt.spec.DatasetSpec;
+import dev.cpt.spec.RunSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Opens the token files a run spec names ({@code datasets.NAME.train} / {@code .val}) with
+ * {@link Shards#open}, whatever their format, and checks that they belong together: every file
+ * made by the same tokenizer (same id and vocabulary size), and that tokenizer's vocabulary no
+ * larger than the model's {@code vocabSize}. Every problem is reported at once, each under the
+ * spec path of the split it concerns ({@code datasets.en.train: data/en/train.bin: ...}).
+ */
+public final class DataOpener {
+    private DataOpener() {}
+
+    /** What went wrong opening a run's data: one line per problem. */
+    public static final class DataException extends IllegalArgumentException {
+        private final List<String> problems;
+
+        DataException(String headline, List<String> problems) {
+            super(headline + ":\n  " + String.join("\n  ", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    /**
+     * Opens every split of {@code spec}'s datasets. Relative paths are resolved against
+     * {@code baseDir}; files that do not record their tokenizer are read with their format's usual
+     * one (GPT-2 for most).
+     */
+    public static DataSources open(RunSpec spec, Path baseDir) {
+        return open(spec, baseDir, null);
+    }
+
+    /**
+     * As {@link #open(RunSpec, Path)}, with {@code tokenizerHintOrNull} as the tokenizer of the files
+     * that do not record one (nanoGPT, llm.c, Megatron).
+     */
+    public static DataSources open(RunSpec spec, Path baseDir, TokenizerInfo tokenizerHintOrNull) {
+        Map<String, TokenSource> train = new LinkedHashMap<>();
+        Map<String, TokenSource> val = new LinkedHashMap<>();
+        Map<String, TokenShard> opened = new LinkedHashMap<>(); // spec path -> shard, in spec order
+        List<String> problems = new ArrayList<>();
+
+        for (Map.Entry<String, DatasetSpec> e : new TreeMap<>(spec.datasets()).entrySet()) {
+            String name = e.getKey();
+            DatasetSpec d = e.getValue();
+            if (d == null) continue;
+            openSplit("datasets." + name + ".train", d.train(), baseDir, tokenizerHintOrNull, problems, opened, train, name);
+            openSplit("datasets." + name + ".val", d.val(), baseDir, tokenizerHintOrNull, problems, opened, val, name);
+        }
+        if (!problems.isEmpty()) throw new DataException("cannot open the run's data", problems);
+
+        // One tokenizer for the whole run.
+        Map<String, List<String>> byTokenizer = new LinkedHashMap<>();
+        for (Map.Entry<String, TokenShard> e : opened.entrySet()) {
+            TokenizerInfo t = e.getValue().tokenizer();
+            byTokenizer.computeIfAbsent(t.id() + "\u0000" + t.vocabSize(), k -> new ArrayList<>())
+                    .add(e.getKey() + ": " + e.getValue().file() + ": tokenizer " + e.getValue().describeTokenizer());
+        }
+        if (byTokenizer.size() > 1) {
+            List<String> lines = new ArrayList<>();
+            byTokenizer.values().forEach(lines::addAll);
+            throw new DataException("the run's token files were made by " + byTokenizer.size()
+                    + " different tokenizers; all must share one (same id and vocabulary size)", lines);
+        }
+
+        // The model can embed every id.
+        int modelVocab = spec.model().shape().vocabSize();
+        if (!opened.isEmpty()) {
+            Map.Entry<String, TokenShard> first = opened.entrySet().iterator().next(); // one tokenizer: it speaks for all
+            TokenizerInfo t = first.getValue().tokenizer();
+            if (t.vocabSize() > modelVocab) {
+                throw new DataException("the data's vocabulary is larger than the model's", List.of(
+                        first.getKey() + ": " + first.getValue().file() + ": tokenizer " + first.getValue().describeTokenizer()
+                                + " has more ids than model.vocabSize " + modelVocab + "; set model.vocabSize to at least "
+                                + t.vocabSize()));
+            }
+        }
+        return new DataSources(train, val);
+    }
+
+    private static void openSplit(String at, String file, Path baseDir, TokenizerInfo hint, List<String> problems,
+                                  Map<String, TokenShard> opened, Map<String, TokenSource> into, String dataset) {
+        if (file == null) return;
+        Path path = baseDir.resolve(file);
+        try {
+            TokenShard shard = Shards.open(path, hint);
+            opened.put(at, shard);
+            into.put(dataset, shard);
+        } catch (ShardFormatException ex) {
+            problems.add(at + " (\"" + file + "\"): " + ex.getMessage());
+        }
+    }
+}
