@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * {@link Shards#open}, whatever their format, and checks that they belong together: every file
  * made by the same tokenizer (same id and vocabulary size), and that tokenizer's vocabulary no
  * larger than the model's {@code vocabSize}. Every problem is reported at once, each under the
- * spec path of the split it concerns ({@code datasets.en.train: data/en/train.bin: ...}).
+ * spec path of the split it concerns ({@code datasets.en.train: data/en/train.bin: ...}). A dataset of
+ * domains opens one file per domain ({@code {domain}} in its paths replaced by the domain's name).
  */
 public final class DataOpener {
     private DataOpener() {}
@@ -51,8 +52,8 @@ public final class DataOpener {
      * that do not record one (nanoGPT, llm.c, Megatron).
      */
     public static DataSources open(RunSpec spec, Path baseDir, TokenizerInfo tokenizerHintOrNull) {
-        Map<String, TokenSource> train = new LinkedHashMap<>();
-        Map<String, TokenSource> val = new LinkedHashMap<>();
+        Map<String, List<DataSources.Domain>> train = new LinkedHashMap<>();
+        Map<String, List<DataSources.Domain>> val = new LinkedHashMap<>();
         Map<String, TokenShard> opened = new LinkedHashMap<>(); // spec path -> shard, in spec order
         List<String> problems = new ArrayList<>();
 
@@ -60,8 +61,21 @@ public final class DataOpener {
             String name = e.getKey();
             DatasetSpec d = e.getValue();
             if (d == null) continue;
-            openSplit("datasets." + name + ".train", d.train(), baseDir, tokenizerHintOrNull, problems, opened, train, name);
-            openSplit("datasets." + name + ".val", d.val(), baseDir, tokenizerHintOrNull, problems, opened, val, name);
+            for (String split : List.of("train", "val")) {
+                var into = split.equals("train") ? train : val;
+                Map<String, Double> domains = d.domainWeights();
+                if (domains == null) {
+                    openSplit("datasets." + name + "." + split, d.pathOf(split, ""), "", 1.0, baseDir, tokenizerHintOrNull,
+                            problems, opened, into, name);
+                    continue;
+                }
+                // Sorted by domain name: the order of a spec's map must not change which windows a run sees.
+                for (var domain : new TreeMap<>(domains).entrySet()) {
+                    if (domain.getValue() <= 0) continue;
+                    openSplit("datasets." + name + "." + split + "{domain=" + domain.getKey() + "}", d.pathOf(split, domain.getKey()),
+                            domain.getKey(), domain.getValue(), baseDir, tokenizerHintOrNull, problems, opened, into, name);
+                }
+            }
         }
         if (!problems.isEmpty()) throw new DataException("cannot open the run's data", problems);
 
@@ -91,17 +105,18 @@ public final class DataOpener {
                                 + t.vocabSize()));
             }
         }
-        return new DataSources(train, val);
+        return DataSources.ofDomains(train, val);
     }
 
-    private static void openSplit(String at, String file, Path baseDir, TokenizerInfo hint, List<String> problems,
-                                  Map<String, TokenShard> opened, Map<String, TokenSource> into, String dataset) {
+    private static void openSplit(String at, String file, String domain, double weight, Path baseDir, TokenizerInfo hint,
+                                  List<String> problems, Map<String, TokenShard> opened,
+                                  Map<String, List<DataSources.Domain>> into, String dataset) {
         if (file == null) return;
         Path path = baseDir.resolve(file);
         try {
             TokenShard shard = Shards.open(path, hint);
             opened.put(at, shard);
-            into.put(dataset, shard);
+            into.computeIfAbsent(dataset, k -> new ArrayList<>()).add(new DataSources.Domain(domain, shard, weight));
         } catch (ShardFormatException ex) {
             problems.add(at + " (\"" + file + "\"): " + ex.getMessage());
         }

@@ -58,12 +58,12 @@ class DataOpenerTest {
         }
         // absolute paths stay as they are
         DataSources ds = DataOpener.open(spec("data/en/train.bin", "data/en/val.bin", de.toString(), null), tmp, BYTES);
-        assertThat(ds.train()).containsOnlyKeys("en", "de");
-        assertThat(ds.val()).containsOnlyKeys("en");
-        assertThat(ds.train().get("en").length()).isEqualTo(30);
-        assertThat(ds.train().get("de").length()).isEqualTo(10);
-        assertThat(((TokenShard) ds.train().get("de")).format()).isEqualTo("megatron");
-        assertThat(ds.train().get("en").name()).isEqualTo(tmp.resolve("data/en/train.bin").toString());
+        assertThat(ds.val("de")).isNull();
+        assertThat(ds.val("en")).hasSize(1);
+        assertThat(ds.train("en").get(0).source().length()).isEqualTo(30);
+        assertThat(ds.train("de").get(0).source().length()).isEqualTo(10);
+        assertThat(((TokenShard) ds.train("de").get(0).source()).format()).isEqualTo("megatron");
+        assertThat(ds.train("en").get(0).source().name()).isEqualTo(tmp.resolve("data/en/train.bin").toString());
     }
 
     @Test
@@ -104,7 +104,7 @@ class DataOpenerTest {
                         + "model.vocabSize 256; set model.vocabSize to at least 50257");
         // a padded model vocabulary is fine
         DataSources ds = DataOpener.open(spec("en/train.bin", "en/val.bin", "de/train.bin", 50304), tmp);
-        assertThat(ds.train().get("de").length()).isEqualTo(12);
+        assertThat(ds.train("de").get(0).source().length()).isEqualTo(12);
     }
 
     @Test
@@ -120,5 +120,25 @@ class DataOpenerTest {
         assertThat(e.problems().get(1)).isEqualTo("datasets.en.val (\"en/val.bin\"): " + bad + ": size 3 bytes is odd: "
                 + "not whole uint16 tokens (2 bytes each); truncated, or not a nanoGPT token file");
         assertThat(e.getMessage()).startsWith("cannot open the run's data:\n  datasets.de.train");
+    }
+
+    @Test
+    void aDatasetOfDomainsOpensOneFilePerDomainWithItsWeight() throws IOException {
+        for (String d : new String[] {"RedPajamaC4", "RedPajamaBook"}) {
+            cpt("sp/" + d + "/train.bin", BYTES);
+            cpt("sp/" + d + "/val.bin", BYTES);
+        }
+        RunSpec s = SpecReader.read("""
+            { "name": "d", "model": { "preset": "toy-xs" }, "batch": { "sequences": 2, "seqLen": 8 },
+              "datasets": { "sp": { "train": "sp/{domain}/train.bin", "val": "sp/{domain}/val.bin",
+                                    "domains": { "RedPajamaC4": 2, "RedPajamaBook": 1, "RedPajamaGithub": 0 } } },
+              "stages": [ { "name": "s", "steps": 10, "mix": { "sp": 1 }, "lr": { "type": "constant", "value": 0.001 } } ] }
+            """, "x");
+        DataSources ds = DataOpener.open(s, tmp);
+        assertThat(ds.train("sp")).extracting(DataSources.Domain::name, DataSources.Domain::weight)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("RedPajamaBook", 1.0), org.assertj.core.groups.Tuple.tuple("RedPajamaC4", 2.0));
+        assertThat(ds.val("sp")).hasSize(2);
+        Files.delete(tmp.resolve("sp/RedPajamaBook/val.bin"));
+        assertThatThrownBy(() -> DataOpener.open(s, tmp)).hasMessageContaining("datasets.sp.val{domain=RedPajamaBook}");
     }
 }
