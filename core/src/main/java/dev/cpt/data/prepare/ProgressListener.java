@@ -1,0 +1,15 @@
+package dev.cpt.data.prepare;
+
+/**
+ * Told how far data preparation has got, in bytes of input as they lie on disk (compressed
+ * bytes for {@code .gz} and {@code .zst} files), so that a progress bar can show it. Called from
+ * the thread running {@link Prepare#run}, after each batch of documents is written, and once more
+ * with {@code bytesDone == bytesTotal} at the end; an exception it throws stops the run.
+ */
+@FunctionalInterface
+public interface ProgressListener {
+
+    ProgressListener NONE = (done, total) -> {};
+
+    void progress(long bytesDone, long bytesTotal);
+}
