@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -30,10 +29,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import java.util.zip.ZipException;
@@ -43,6 +46,10 @@ import java.util.zip.ZipException;
  * writes the documents in input order to {@code OUT/train.bin} and {@code OUT/val.bin} (cpt's own
  * format, with sidecars), or {@code OUT/DOMAIN/train.bin} and {@code val.bin} per domain, plus
  * {@code OUT/prepare.json}.
+ *
+ * <p>Three stages run at once: this thread reads the inputs and cuts them into batches of
+ * documents, {@code jobs} threads tokenize batches, and one writer thread writes the tokenized
+ * batches in input order.
  *
  * <p>Documents: a JSON Lines line is one document (its {@code text} field); a text file is one
  * document, or several separated by lines matching {@link PrepareOptions#documentSeparator}. Which
@@ -176,7 +183,9 @@ public final class Prepare {
 
     private record Done(Batch batch, Tokenized[] results) {}
 
-    /** An output failure, carried past the input's error handling. */
+    private static final Future<Done> END = CompletableFuture.completedFuture(null);
+
+    /** An output failure of the writer thread, carried past the input's error handling. */
     private static final class OutputFailure extends RuntimeException {
         OutputFailure(IOException cause) {
             super(cause);
@@ -193,8 +202,10 @@ public final class Prepare {
         private final Path tmp;
         private final ProgressListener listener;
         private final ExecutorService pool;
-        private final int maxInFlight;
-        private final ArrayDeque<Future<Done>> inFlight = new ArrayDeque<>();
+        /** Batches being tokenized, in input order, for the writer. */
+        private final BlockingQueue<Future<Done>> queue;
+        private final Thread writer;
+        private volatile Throwable writerFailure;
         private final JsonlRecord jsonl;
         private final Pattern separator;
         private final boolean cleanCuts;
@@ -206,7 +217,7 @@ public final class Prepare {
         private List<Item> batch = new ArrayList<>();
         private long batchChars;
 
-        // writing
+        // writing (the writer thread; read by this one after joining it)
         private final Map<String, Sink> sinks = new LinkedHashMap<>();
         private final Map<String, String> directories = new HashMap<>();
         private long documentIndex;
@@ -233,7 +244,9 @@ public final class Prepare {
                 t.setDaemon(true);
                 return t;
             });
-            this.maxInFlight = 2 * opts.jobs() + 2;
+            this.queue = new ArrayBlockingQueue<>(2 * opts.jobs() + 2);
+            this.writer = new Thread(this::writeLoop, "cpt-prepare-writer");
+            this.writer.setDaemon(true);
             this.jsonl = new JsonlRecord(opts.textField(), opts.splitByDomain() ? opts.domainField() : null);
             this.separator = opts.documentSeparator() == null ? null : Pattern.compile(opts.documentSeparator());
             this.cleanCuts = tokenizer.cutsCleanlyAtLineBreaks();
@@ -241,14 +254,22 @@ public final class Prepare {
         }
 
         PrepareReport execute(Path out, long t0) throws IOException {
+            if (!opts.splitByDomain()) sink(null);
+            writer.start();
             try {
-                if (!opts.splitByDomain()) sink(null);
                 for (int i = 0; i < files.size(); i++) read(i);
                 flushBatch();
-                while (!inFlight.isEmpty()) writeNext();
+                enqueue(END);
             } catch (OutputFailure e) {
                 throw (IOException) e.getCause();
             }
+            try {
+                writer.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted");
+            }
+            if (writerFailure != null) rethrowWriterFailure();
             if (documentIndex == 0) {
                 throw new PrepareException("no documents in " + opts.inputs() + " (" + files.size() + " files"
                         + (badLines > 0 ? ", " + badLines + " bad lines skipped" : "")
@@ -404,8 +425,31 @@ public final class Prepare {
             Batch b = new Batch(batch, Math.min(done, totalBytes));
             batch = new ArrayList<>();
             batchChars = 0;
-            inFlight.add(pool.submit(() -> tokenize(b)));
-            while (inFlight.size() >= maxInFlight) writeNext();
+            enqueue(pool.submit(() -> tokenize(b)));
+        }
+
+        /** Hands a batch to the writer, waiting while it is behind; stops at once if it failed. */
+        private void enqueue(Future<Done> f) {
+            try {
+                while (true) {
+                    if (writerFailure != null) rethrowWriterFailure();
+                    if (queue.offer(f, 50, TimeUnit.MILLISECONDS)) return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OutputFailure(new InterruptedIOException("interrupted"));
+            } catch (IOException e) {
+                throw new OutputFailure(e);
+            }
+        }
+
+        private void rethrowWriterFailure() throws IOException {
+            Throwable t = writerFailure;
+            if (t instanceof ExecutionException e && e.getCause() != null) t = e.getCause();
+            if (t instanceof IOException e) throw e;
+            if (t instanceof RuntimeException e) throw e;
+            if (t instanceof Error e) throw e;
+            throw new IllegalStateException(t);
         }
 
         // ------------------------------------------------------------ tokenizing (workers)
@@ -447,23 +491,17 @@ public final class Prepare {
 
         // ------------------------------------------------------------ writing (this thread, in input order)
 
-        private void writeNext() {
-            Done done;
+        private void writeLoop() {
             try {
-                done = inFlight.removeFirst().get();
+                while (true) {
+                    Future<Done> f = queue.take();
+                    if (f == END) return;
+                    write(f.get());
+                }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new OutputFailure(new InterruptedIOException("interrupted"));
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException r) throw r;
-                if (c instanceof Error err) throw err;
-                throw new IllegalStateException(c);
-            }
-            try {
-                write(done);
-            } catch (IOException e) {
-                throw new OutputFailure(e);
+                // stopped: reading failed
+            } catch (Throwable t) {
+                writerFailure = t;
             }
         }
 
@@ -552,6 +590,19 @@ public final class Prepare {
         @Override
         public void close() {
             pool.shutdownNow();
+            if (writer.isAlive()) {
+                writer.interrupt();
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        writer.join();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) Thread.currentThread().interrupt();
+            }
             for (Sink s : sinks.values()) s.closeQuietly();
         }
     }

@@ -100,7 +100,8 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read tokenizer file " + file + ": " + e.getMessage(), e);
         } catch (RuntimeException | LinkageError e) {
-            throw new IllegalArgumentException("cannot load tokenizer " + file + " with DJL's Hugging Face tokenizers: " + e, e);
+            throw new IllegalArgumentException("cannot load tokenizer " + file + " with DJL's Hugging Face tokenizers: " + e
+                    + " (DJL unpacks its native library under ~/.djl.ai, or $DJL_CACHE_DIR if set)", e);
         }
         return new HfTokenizer(id, file, tk, vocab.size, eot, vocab.specials());
     }
