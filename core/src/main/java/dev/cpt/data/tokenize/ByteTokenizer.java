@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * UTF-8 bytes as tokens, vocabulary 256: the simulator's default. Byte 0 (NUL), which text does
  * not contain, separates documents; a NUL inside a document's text is dropped on encoding.
+ * Stateless, so safe to share between threads.
  */
 public final class ByteTokenizer implements Tokenizer {
 
@@ -43,5 +44,11 @@ public final class ByteTokenizer implements Tokenizer {
         byte[] bytes = new byte[to - from];
         for (int i = from; i < to; i++) bytes[i - from] = (byte) tokens[i];
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Bytes cut anywhere between characters concatenate to the bytes of the whole. */
+    @Override
+    public boolean cutsCleanlyAtLineBreaks() {
+        return true;
     }
 }
