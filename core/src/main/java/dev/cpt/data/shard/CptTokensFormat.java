@@ -112,7 +112,7 @@ public final class CptTokensFormat {
         private final String domain;
         private final int width;
         private final OutputStream out;
-        private final byte[] buf = new byte[4];
+        private byte[] bytes = new byte[1 << 12];
         private long tokens;
         private long documents;
 
@@ -128,25 +128,30 @@ public final class CptTokensFormat {
 
         @Override
         public void writeDocument(int[] t, int from, int to) throws IOException {
-            put(tokenizer.endOfText());
+            // Encoded whole into one buffer and written at once: a write call per token was most of prepare's time.
+            int n = to - from + 1;
+            if (bytes.length < n * width) bytes = new byte[Math.max(n * width, bytes.length * 2)];
+            int at = put(tokenizer.endOfText(), 0);
             for (int i = from; i < to; i++) {
                 if (t[i] < 0 || t[i] >= tokenizer.vocabSize()) {
                     throw new IllegalArgumentException("token " + t[i] + " is not below the vocabulary size " + tokenizer.vocabSize());
                 }
-                put(t[i]);
+                at = put(t[i], at);
             }
+            out.write(bytes, 0, at);
+            tokens += n;
             documents++;
         }
 
-        private void put(int token) throws IOException {
-            buf[0] = (byte) token;
-            buf[1] = (byte) (token >>> 8);
+        private int put(int token, int at) {
+            bytes[at] = (byte) token;
+            bytes[at + 1] = (byte) (token >>> 8);
             if (width == 4) {
-                buf[2] = (byte) (token >>> 16);
-                buf[3] = (byte) (token >>> 24);
+                bytes[at + 2] = (byte) (token >>> 16);
+                bytes[at + 3] = (byte) (token >>> 24);
+                return at + 4;
             }
-            out.write(buf, 0, width);
-            tokens++;
+            return at + 2;
         }
 
         @Override
