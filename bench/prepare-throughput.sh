@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 cpt_find_jdk
 export JAVA_HOME="$CPT_JAVA_HOME"
 jobs=${1:-2} mb=${2:-50} runs=${3:-3}
-./mvnw -q -B -ntp -DskipTests -pl core -am install >&2
+./mvnw -q -B -ntp -DskipTests -pl core package >&2
 cp=$(mktemp)
 ./mvnw -q -B -ntp dependency:build-classpath -pl core -Dmdep.outputFile="$cp" >&2
 for t in bytes gpt2; do
