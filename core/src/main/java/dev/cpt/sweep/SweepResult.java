@@ -1,0 +1,35 @@
+package dev.cpt.sweep;
+
+import dev.cpt.report.VariantResult;
+import java.nio.file.Path;
+import java.util.List;
+
+/** What a sweep did: every run's result in the sweep's order, and where it wrote them. */
+public record SweepResult(Path outDir, List<VariantResult> variants) {
+
+    public SweepResult {
+        variants = List.copyOf(variants);
+    }
+
+    public List<VariantResult> failed() {
+        return variants.stream().filter(VariantResult::failed).toList();
+    }
+
+    public boolean ok() {
+        return failed().isEmpty();
+    }
+
+    public Path report() {
+        return outDir.resolve(SweepRunner.REPORT);
+    }
+
+    /** One line per failed run, {@code name: error} (first line of the error), or "" when none failed. */
+    public String describeFailures() {
+        StringBuilder b = new StringBuilder();
+        for (VariantResult v : failed()) {
+            String first = v.error().lines().findFirst().orElse("");
+            b.append(v.name()).append(": ").append(first).append('\n');
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,313 @@
+package dev.cpt.sweep;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cpt.data.DataSources;
+import dev.cpt.metrics.RunSummary;
+import dev.cpt.plan.RunPlan;
+import dev.cpt.record.AtomicFiles;
+import dev.cpt.record.Json;
+import dev.cpt.record.MetricsLog;
+import dev.cpt.record.RunDirectory;
+import dev.cpt.record.StepRecord;
+import dev.cpt.report.SweepReport;
+import dev.cpt.report.VariantResult;
+import dev.cpt.train.Engine;
+import dev.cpt.train.EngineFactory;
+import dev.cpt.train.TrainingDivergedException;
+import dev.cpt.train.TrainingLoop;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs every variant of a sweep, {@code jobs} at a time, each as an ordinary run directory:
+ *
+ * <pre>
+ * OUT/sweep.json                the sweep as run, its base inlined
+ * OUT/runs/VARIANT/             spec.json, metrics.jsonl, summary.json, checkpoints/ (error.txt if it failed)
+ * OUT/report.md, OUT/*.png      {@link SweepReport}
+ * </pre>
+ *
+ * <p>Run again on the same directory, a sweep picks up where it stopped: a run whose
+ * {@code summary.json} is there is skipped, an interrupted one resumes from its latest checkpoint
+ * (exactly as if it had not stopped), a failed one is tried again from its last good checkpoint.
+ * A run directory whose {@code spec.json} differs from its variant's spec now stops the sweep before
+ * anything runs: the user deletes it to rerun that variant with its new spec.
+ *
+ * <p>A run that fails (its data, its engine, a divergence) is recorded in its {@code error.txt} and
+ * in the result; the other runs go on. The data of every run to do is opened before any trains,
+ * so that a missing file shows at once.
+ */
+public final class SweepRunner {
+    public static final String SWEEP_JSON = "sweep.json";
+    public static final String RUNS = "runs";
+    public static final String REPORT = "report.md";
+    public static final String ERROR = "error.txt";
+
+    private SweepRunner() {}
+
+    /** The run directory of {@code variant} in a sweep written to {@code outDir}. */
+    public static Path runDir(Path outDir, String variant) {
+        return outDir.resolve(RUNS).resolve(variant);
+    }
+
+    /**
+     * Runs the sweep into {@code outDir} on {@code jobs} threads, each run's engine computing on
+     * {@code max(1, processors / j)} threads where {@code j} is {@code jobs}, or fewer when fewer runs
+     * are left to do; then writes the report. Returns every run's result, failed ones included.
+     *
+     * @throws IllegalStateException when a run directory holds a run of a different spec (nothing ran)
+     */
+    public static SweepResult run(SweepSpec sweep, Path outDir, int jobs, EngineFactory engines, DataProvider data,
+                                  SweepListener listener) throws IOException {
+        if (jobs < 1) throw new IllegalArgumentException("jobs must be at least 1, not " + jobs);
+        Progress progress = new Progress(listener == null ? SweepListener.NONE : listener);
+
+        // What each run needs, and nothing run while any run directory holds another spec.
+        List<Task> todo = new ArrayList<>();
+        Map<String, Boolean> finished = new LinkedHashMap<>();
+        List<String> changed = new ArrayList<>();
+        long done = 0, total = 0;
+        for (SweepSpec.Variant v : sweep.variants()) {
+            Path dir = runDir(outDir, v.name());
+            total += v.plan().totalSteps();
+            Path spec = dir.resolve("spec.json");
+            if (Files.exists(spec)) {
+                String difference = difference(spec, v);
+                if (difference != null) {
+                    changed.add(dir + " holds a run of a different spec (" + difference + ")");
+                    continue;
+                }
+            }
+            if (Files.exists(dir.resolve("summary.json"))) {
+                finished.put(v.name(), true);
+                done += v.plan().totalSteps();
+            } else {
+                long from = Files.exists(spec) ? RunDirectory.resume(dir, v.spec()).latestCheckpoint()
+                        .map(c -> c.state().step()).orElse(0L) : 0;
+                done += from;
+                todo.add(new Task(v, dir, from));
+            }
+        }
+        if (!changed.isEmpty()) {
+            throw new IllegalStateException(String.join("\n", changed) + "\n" + (changed.size() == 1 ? "Delete that directory"
+                    : "Delete those directories") + " to run the changed " + (changed.size() == 1 ? "variant" : "variants")
+                    + " again, or write the sweep to another directory; nothing was run.");
+        }
+        AtomicFiles.writeJson(outDir.resolve(SWEEP_JSON), sweep.json());
+        Files.createDirectories(outDir.resolve(RUNS));
+        progress.started(sweep.variants().stream().map(SweepSpec.Variant::name).toList(), done, total);
+        for (String name : finished.keySet()) progress.skipped(name);
+
+        // Every run's data before any training.
+        Map<String, String> errors = new ConcurrentHashMap<>();
+        Map<String, RunSummary> summaries = new ConcurrentHashMap<>();
+        List<Task> ready = new ArrayList<>();
+        for (Task t : todo) {
+            try {
+                t.data = data.open(t.variant.plan());
+                if (t.data == null) throw new IllegalStateException("the data provider opened nothing");
+                ready.add(t);
+            } catch (Exception | LinkageError e) {
+                fail(t, e, errors, progress);
+            }
+        }
+
+        if (!ready.isEmpty()) {
+            int parallel = Math.min(jobs, ready.size());
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / parallel);
+            Object setup = new Object();
+            AtomicInteger n = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
+                Thread th = new Thread(r, "cpt-sweep-" + n.incrementAndGet());
+                th.setDaemon(true);
+                return th;
+            });
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (Task t : ready) {
+                    futures.add(pool.submit(() -> train(t, engines, threads, setup, progress, errors, summaries)));
+                }
+                for (Future<?> f : futures) f.get();
+            } catch (InterruptedException e) {
+                pool.shutdownNow();
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("the sweep was interrupted");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("a sweep worker failed", e.getCause()); // train() catches what a run throws
+            } finally {
+                pool.shutdown();
+            }
+        }
+
+        List<VariantResult> results = new ArrayList<>();
+        for (SweepSpec.Variant v : sweep.variants()) {
+            Path dir = runDir(outDir, v.name());
+            List<StepRecord> metrics = readMetrics(dir);
+            String error = errors.get(v.name());
+            RunSummary summary = error != null ? null : summaries.get(v.name());
+            boolean skipped = finished.containsKey(v.name());
+            if (skipped) summary = Json.MAPPER.readValue(dir.resolve("summary.json").toFile(), RunSummary.class);
+            results.add(new VariantResult(v.name(), v.overrides(), v.plan(), summary, metrics, error, skipped));
+        }
+        SweepReport.write(outDir, sweep.name(), results);
+        return new SweepResult(outDir, results);
+    }
+
+    private static final class Task {
+        final SweepSpec.Variant variant;
+        final Path dir;
+        final long from;
+        DataSources data;
+
+        Task(SweepSpec.Variant variant, Path dir, long from) {
+            this.variant = variant;
+            this.dir = dir;
+            this.from = from;
+        }
+    }
+
+    private static void train(Task t, EngineFactory engines, int threads, Object setup, Progress progress,
+                              Map<String, String> errors, Map<String, RunSummary> summaries) {
+        String name = t.variant.name();
+        RunPlan plan = t.variant.plan();
+        try {
+            Files.deleteIfExists(t.dir.resolve(ERROR));
+            progress.variantStarted(name, t.from, plan.totalSteps());
+            Engine engine;
+            synchronized (setup) {
+                engine = engines.create(plan, threads);
+            }
+            if (engine == null) throw new IllegalStateException("the engine factory made no engine");
+            RunSummary summary;
+            try (engine) {
+                TrainingLoop.Listener steps = new TrainingLoop.Listener() {
+                    @Override
+                    public void onStep(StepRecord record, long totalSteps) {
+                        if (record.step() < totalSteps) progress.step(name, record.step() + 1, totalSteps);
+                    }
+                };
+                summary = new TrainingLoop(plan, engine, t.data, t.dir, steps).run(true);
+            }
+            summaries.put(name, summary);
+            progress.variantFinished(name, summary);
+        } catch (Exception | LinkageError | StackOverflowError | OutOfMemoryError e) {
+            fail(t, e, errors, progress);
+        }
+    }
+
+    /** Records a run's failure in its error.txt, in the result and with the listener. */
+    private static void fail(Task t, Throwable e, Map<String, String> errors, Progress progress) {
+        String message = message(e);
+        errors.put(t.variant.name(), message);
+        StringBuilder text = new StringBuilder(message).append('\n');
+        if (!(e instanceof TrainingDivergedException)) {
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            text.append('\n').append(trace);
+        }
+        try {
+            AtomicFiles.writeString(t.dir.resolve(ERROR), text.toString());
+        } catch (IOException io) {
+            errors.put(t.variant.name(), message + " (and " + t.dir.resolve(ERROR) + " could not be written: " + io.getMessage() + ")");
+        }
+        progress.variantFailed(t.variant.name(), errors.get(t.variant.name()));
+    }
+
+    /** What went wrong, for a person: a divergence as the loop words it, anything else with its kind. */
+    static String message(Throwable e) {
+        if (e instanceof TrainingDivergedException) return e.getMessage();
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + m;
+    }
+
+    private static List<StepRecord> readMetrics(Path dir) {
+        try {
+            return MetricsLog.read(dir.resolve("metrics.jsonl"));
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Null when {@code stored} is {@code variant}'s spec; else the first difference, as in "a.b was 1, is 2". */
+    static String difference(Path stored, SweepSpec.Variant variant) {
+        try {
+            JsonNode was = Json.MAPPER.readTree(stored.toFile());
+            JsonNode is = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(variant.spec()));
+            return was.equals(is) ? null : firstDifference("", was, is);
+        } catch (IOException e) {
+            return stored + " cannot be read: " + e.getMessage();
+        }
+    }
+
+    private static String firstDifference(String path, JsonNode a, JsonNode b) {
+        if (a.isObject() && b.isObject()) {
+            TreeSet<String> names = new TreeSet<>();
+            a.fieldNames().forEachRemaining(names::add);
+            b.fieldNames().forEachRemaining(names::add);
+            for (String n : names) {
+                JsonNode x = a.get(n), y = b.get(n);
+                String p = path.isEmpty() ? n : path + "." + n;
+                if (x == null || y == null) return p + " was " + x + ", is " + y;
+                if (!x.equals(y)) return firstDifference(p, x, y);
+            }
+        } else if (a.isArray() && b.isArray() && a.size() == b.size()) {
+            for (int i = 0; i < a.size(); i++) {
+                if (!a.get(i).equals(b.get(i))) return firstDifference(path + "[" + i + "]", a.get(i), b.get(i));
+            }
+        }
+        return path + " was " + a + ", is " + b;
+    }
+
+    /** Passes events on one at a time and counts the sweep's steps. */
+    private static final class Progress {
+        private final SweepListener listener;
+        private long done;
+        private long total;
+
+        Progress(SweepListener listener) {
+            this.listener = listener;
+        }
+
+        synchronized void started(List<String> variants, long done, long total) {
+            this.done = done;
+            this.total = total;
+            listener.sweepStarted(variants, done, total);
+        }
+
+        synchronized void skipped(String variant) {
+            listener.variantSkipped(variant);
+        }
+
+        synchronized void variantStarted(String variant, long from, long steps) {
+            listener.variantStarted(variant, from, steps);
+        }
+
+        synchronized void step(String variant, long variantDone, long steps) {
+            done++;
+            listener.stepDone(variant, variantDone, done, total);
+        }
+
+        synchronized void variantFinished(String variant, RunSummary summary) {
+            listener.variantFinished(variant, summary);
+        }
+
+        synchronized void variantFailed(String variant, String error) {
+            listener.variantFailed(variant, error);
+        }
+    }
+}
