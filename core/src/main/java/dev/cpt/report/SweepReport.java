@@ -214,7 +214,7 @@ public final class SweepReport {
                     same++;
                 }
             }
-            String name = legend(results.get(i)) + (same == 0 ? "" : " (+" + same + " the same)");
+            String name = legend(results.get(i)) + (same == 0 ? "" : " (+" + same + " alike)");
             Charts.line(chart, name, Charts.scaled(curves.get(i), e));
         }
         double top = max > 0 ? max * Math.pow(10, -e) * 1.08 : 1.0;

@@ -15,6 +15,11 @@ public record SweepResult(Path outDir, List<VariantResult> variants) {
         return variants.stream().filter(VariantResult::failed).toList();
     }
 
+    public VariantResult variant(String name) {
+        for (VariantResult v : variants) if (v.name().equals(name)) return v;
+        throw new IllegalArgumentException("no variant " + name);
+    }
+
     public boolean ok() {
         return failed().isEmpty();
     }

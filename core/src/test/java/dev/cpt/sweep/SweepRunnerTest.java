@@ -223,27 +223,33 @@ class SweepRunnerTest {
     }
 
     @Test
-    void aDivergingVariantIsRecordedAndTheOthersFinish() throws IOException {
-        SweepSpec s = sweep("\"variants\": { \"calm\": {}, \"hot\": { \"stages[1].lr.max\": 1e30 }, \"also-calm\": { \"seed\": 3 } }");
+    void divergingVariantsAreRecordedAndTheOthersFinish() throws IOException {
+        SweepSpec s = sweep("\"variants\": { \"calm\": {}, \"hot\": { \"stages[1].lr.max\": 1e30 }, \"nan\": { \"seed\": 4 },"
+                + " \"also-calm\": { \"seed\": 3 } }");
         Path out = tmp.resolve("out");
         Events events = new Events();
-        SweepResult r = SweepRunner.run(s, out, 2, new TestEngine.Factory(), plan -> DATA, events);
+        TestEngine.Factory engines = new TestEngine.Factory();
+        engines.nanFrom.put("two-stage/nan", 20);
+        SweepResult r = SweepRunner.run(s, out, 2, engines, plan -> DATA, events);
 
         assertThat(r.ok()).isFalse();
-        assertThat(r.failed()).extracting(VariantResult::name).containsExactly("hot");
-        VariantResult hot = r.failed().getFirst();
-        assertThat(hot.error()).contains("the run diverged at step 4", "the last good checkpoint is");
-        assertThat(hot.summary()).isNull();
-        assertThat(hot.metrics()).isNotEmpty();
-        assertThat(Files.readString(out.resolve("runs/hot/error.txt")).strip()).isEqualTo(hot.error());
-        assertThat(r.describeFailures()).startsWith("hot: the run diverged at step 4");
+        assertThat(r.failed()).extracting(VariantResult::name).containsExactly("hot", "nan");
+        VariantResult nan = r.variant("nan");
+        assertThat(nan.error()).startsWith("the run diverged at step 20: training loss NaN")
+                .contains("the last good checkpoint is " + out.resolve("runs/nan/checkpoints/step-00000015"));
+        assertThat(nan.summary()).isNull();
+        assertThat(nan.metrics()).hasSize(20); // what it recorded before it stopped, for the plots
+        assertThat(Files.readString(out.resolve("runs/nan/error.txt")).strip()).isEqualTo(nan.error());
+        // a learning rate of 1e30 diverges for real (an infinite loss) soon after the re-warming
+        assertThat(r.variant("hot").error()).startsWith("the run diverged at step 4").contains("training loss Infinity");
+        assertThat(r.describeFailures()).startsWith("hot: the run diverged at step 4").contains("\nnan: the run diverged at step 20");
         assertThat(out.resolve("runs/calm/summary.json")).exists();
         assertThat(out.resolve("runs/also-calm/summary.json")).exists();
-        assertThat(events.events).contains("failed hot", "finished calm", "finished also-calm");
+        assertThat(events.events).contains("failed hot", "failed nan", "finished calm", "finished also-calm");
 
         String md = Files.readString(out.resolve("report.md"));
-        assertThat(md).contains("3 runs, 1 failed", "| `hot` (failed) |", "## Failed", "### `hot`", "the run diverged at step 4",
-                "| `calm` |", "| `also-calm` |", "`seed` = `3`");
+        assertThat(md).contains("4 runs, 2 failed", "| `hot` (failed) |", "| `nan` (failed) |", "## Failed", "### `nan`",
+                "the run diverged at step 20: training loss NaN", "| `calm` |", "| `also-calm` |", "`seed` = `3`");
         assertValidPng(out.resolve("val_de.png"));
     }
 

@@ -25,6 +25,8 @@ final class TestEngine implements Engine {
     int calls;
     /** Throw (a simulated crash) when trainStep is called this many times; -1 never. */
     int crashAtCall = -1;
+    /** Return a NaN loss from this call on; -1 never. */
+    int nanFromCall = -1;
 
     static double x(Batch b) {
         double sum = 0;
@@ -37,6 +39,7 @@ final class TestEngine implements Engine {
     public StepResult trainStep(Batch batch, double lr, double weightDecay) {
         if (calls == crashAtCall) throw new IllegalStateException("simulated crash");
         calls++;
+        if (nanFromCall >= 0 && calls > nanFromCall) return new StepResult(Double.NaN, 1.0);
         double x = x(batch);
         double loss = (theta - x) * (theta - x);
         double grad = 2 * (theta - x);
@@ -79,6 +82,8 @@ final class TestEngine implements Engine {
         final List<Integer> threads = Collections.synchronizedList(new ArrayList<>());
         /** Spec name → the call at which that run's first engine crashes. */
         final Map<String, Integer> crashOnFirstUse = new ConcurrentHashMap<>();
+        /** Spec name → the call from which that run's engines return a NaN loss. */
+        final Map<String, Integer> nanFrom = new ConcurrentHashMap<>();
 
         @Override
         public Engine create(RunPlan plan, int threads) {
@@ -87,6 +92,7 @@ final class TestEngine implements Engine {
             TestEngine e = new TestEngine();
             Integer crash = crashOnFirstUse.remove(plan.spec().name());
             if (crash != null) e.crashAtCall = crash;
+            e.nanFromCall = nanFrom.getOrDefault(plan.spec().name(), -1);
             return e;
         }
     }
