@@ -31,7 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         mixinStandardHelpOptions = true,
         versionProvider = Cpt.Version.class,
         description = "Continual pre-training of language models: schedules, replay, training and reports.",
-        subcommands = {ScheduleCommand.class, ValidateCommand.class, PrepareCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ScheduleCommand.class, ValidateCommand.class, PrepareCommand.class, TrainCommand.class,
+                SweepCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'cpt COMMAND --help' for a command's options."})
 public final class Cpt implements Callable<Integer> {
 
