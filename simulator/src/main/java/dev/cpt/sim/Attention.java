@@ -190,13 +190,13 @@ final class Attention {
         FloatVector sum = FloatVector.zero(S);
         s = 0;
         for (; s + L <= count; s += L) {
-            FloatVector e = FloatVector.fromArray(S, p, off + s).sub(mv).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, off + s).sub(mv));
             e.intoArray(p, off + s);
             sum = sum.add(e);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = VectorMath.sum(sum);
         for (; s < count; s++) {
-            float e = (float) Math.exp(p[off + s] - max);
+            float e = VectorMath.exp(p[off + s] - max);
             p[off + s] = e;
             total += e;
         }

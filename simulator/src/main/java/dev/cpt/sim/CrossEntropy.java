@@ -39,18 +39,18 @@ final class CrossEntropy {
                 FloatVector mv = FloatVector.broadcast(S, max);
                 FloatVector sum = FloatVector.zero(S);
                 for (i = 0; i < bound; i += L) {
-                    sum = sum.add(FloatVector.fromArray(S, logits, x + i).sub(mv).lanewise(VectorOperators.EXP));
+                    sum = sum.add(VectorMath.exp(FloatVector.fromArray(S, logits, x + i).sub(mv)));
                 }
-                float total = sum.reduceLanes(VectorOperators.ADD);
-                for (; i < vocab; i++) total += (float) Math.exp(logits[x + i] - max);
+                float total = VectorMath.sum(sum);
+                for (; i < vocab; i++) total += VectorMath.exp(logits[x + i] - max);
                 losses[r] = (float) Math.log(total) + max - logits[x + target];
                 if (!backward) continue;
                 float norm = inv / total;
                 FloatVector nv = FloatVector.broadcast(S, norm);
                 for (i = 0; i < bound; i += L) {
-                    FloatVector.fromArray(S, logits, x + i).sub(mv).lanewise(VectorOperators.EXP).mul(nv).intoArray(logits, x + i);
+                    VectorMath.exp(FloatVector.fromArray(S, logits, x + i).sub(mv)).mul(nv).intoArray(logits, x + i);
                 }
-                for (; i < vocab; i++) logits[x + i] = (float) Math.exp(logits[x + i] - max) * norm;
+                for (; i < vocab; i++) logits[x + i] = VectorMath.exp(logits[x + i] - max) * norm;
                 logits[x + target] -= inv;
             }
         });

@@ -1,7 +1,6 @@
 package dev.cpt.sim;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,7 +25,7 @@ final class LayerNorm {
                 FloatVector acc = FloatVector.zero(S);
                 int i = 0;
                 for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, in, x + i));
-                float sum = acc.reduceLanes(VectorOperators.ADD);
+                float sum = VectorMath.sum(acc);
                 for (; i < c; i++) sum += in[x + i];
                 float m = sum / c;
                 FloatVector mv = FloatVector.broadcast(S, m);
@@ -35,7 +34,7 @@ final class LayerNorm {
                     FloatVector d = FloatVector.fromArray(S, in, x + i).sub(mv);
                     acc = d.fma(d, acc);
                 }
-                float var = acc.reduceLanes(VectorOperators.ADD);
+                float var = VectorMath.sum(acc);
                 for (; i < c; i++) {
                     float d = in[x + i] - m;
                     var = Math.fma(d, d, var);
@@ -75,8 +74,8 @@ final class LayerNorm {
                     sumD = sumD.add(d);
                     sumDn = d.fma(n, sumDn);
                 }
-                float dMean = sumD.reduceLanes(VectorOperators.ADD);
-                float dnMean = sumDn.reduceLanes(VectorOperators.ADD);
+                float dMean = VectorMath.sum(sumD);
+                float dnMean = VectorMath.sum(sumDn);
                 for (; i < c; i++) {
                     float n = (in[x + i] - mean[r]) * rstd[r];
                     float d = dOut[x + i] * p[weightOff + i];
