@@ -74,38 +74,66 @@ final class Matmul {
     /**
      * {@code C[m × n] = A·B (+ bias)} or, with {@code accumulate}, {@code C += A·B}. A's element
      * (i, k) is {@code a[aOff + i·ars + k·acs]}; B is row-major [k × n]; C is row-major [m × n].
+     * Threads own row ranges (multiples of {@link #MR}); K is walked in blocks of {@link #KC}.
      */
     static void gemm(Workers w, float[] c, int cOff, float[] a, int aOff, int ars, int acs, float[] b, int bOff,
                      float[] bias, int biasOff, int m, int n, int k, boolean accumulate) {
         int first = accumulate ? LOAD : biasOff >= 0 ? BIAS : ZERO;
         w.run(m, MR, (worker, from, to) -> {
             for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
-                int mode = k0 == 0 ? first : LOAD;
-                int ak = aOff + k0 * acs;
-                int bk = bOff + k0 * n;
-                int j = 0;
-                for (; j + TILE <= n; j += TILE) {
-                    int i = from;
-                    for (; i + MR <= to; i += MR) {
-                        tile4x4(c, cOff + i * n + j, n, a, ak + i * ars, ars, acs, b, bk + j, n, kc, mode, bias, biasOff + j);
-                    }
-                    for (; i < to; i++) {
-                        tile1x4(c, cOff + i * n + j, a, ak + i * ars, acs, b, bk + j, n, kc, mode, bias, biasOff + j);
-                    }
-                }
-                for (; j + L <= n; j += L) {
-                    for (int i = from; i < to; i++) {
-                        tile1x1(c, cOff + i * n + j, a, ak + i * ars, acs, b, bk + j, n, kc, mode, bias, biasOff + j);
-                    }
-                }
-                for (; j < n; j++) {
-                    for (int i = from; i < to; i++) {
-                        scalar(c, cOff + i * n + j, a, ak + i * ars, acs, b, bk + j, n, kc, mode, bias, biasOff + j);
-                    }
-                }
+                block(c, cOff, n, a, aOff + k0 * acs, ars, acs, b, bOff + k0 * n, n, bias, biasOff, from, to, n,
+                        Math.min(KC, k - k0), k0 == 0 ? first : LOAD);
             }
         });
+    }
+
+    /** Single-threaded {@code C[i0, i1) × [0, n) = A·B} over {@code kc} steps of k, C overwritten. */
+    static void block(float[] c, int cOff, int ldc, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int ldb,
+                      int i0, int i1, int n, int kc) {
+        block(c, cOff, ldc, a, aOff, ars, acs, b, bOff, ldb, null, 0, i0, i1, n, kc, ZERO);
+    }
+
+    /**
+     * Rows {@code [i0, i1)} of C, all {@code n} columns, over {@code kc} steps of k, starting from
+     * {@code mode} (zero, C itself, or the bias row). Column tiles are the outer loop, so the
+     * {@code kc × TILE} panel of B under one tile stays in L1 while the row tiles stream past it.
+     */
+    private static void block(float[] c, int cOff, int ldc, float[] a, int aOff, int ars, int acs, float[] b, int bOff,
+                              int ldb, float[] bias, int biasOff, int i0, int i1, int n, int kc, int mode) {
+        int j = 0;
+        for (; j + TILE <= n; j += TILE) {
+            int i = i0;
+            for (; i + MR <= i1; i += MR) {
+                tile4x4(c, cOff + i * ldc + j, ldc, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            }
+            for (; i < i1; i++) {
+                tile1x4(c, cOff + i * ldc + j, a, aOff + i * ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            }
+        }
+        for (; j + 2 * L <= n; j += 2 * L) {
+            int i = i0;
+            for (; i + MR <= i1; i += MR) {
+                tile4x2(c, cOff + i * ldc + j, ldc, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            }
+            for (; i < i1; i++) {
+                tile1x1(c, cOff + i * ldc + j, a, aOff + i * ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+                tile1x1(c, cOff + i * ldc + j + L, a, aOff + i * ars, acs, b, bOff + j + L, ldb, kc, mode, bias, biasOff + j + L);
+            }
+        }
+        for (; j + L <= n; j += L) {
+            int i = i0;
+            for (; i + MR <= i1; i += MR) {
+                tile4x1(c, cOff + i * ldc + j, ldc, a, aOff + i * ars, ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            }
+            for (; i < i1; i++) {
+                tile1x1(c, cOff + i * ldc + j, a, aOff + i * ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            }
+        }
+        for (; j < n; j++) {
+            for (int i = i0; i < i1; i++) {
+                scalar(c, cOff + i * ldc + j, a, aOff + i * ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            }
+        }
     }
 
     private static FloatVector start(int mode, float[] c, int ci, float[] bias, int bi) {
@@ -186,6 +214,78 @@ final class Matmul {
         c31.intoArray(c, c3 + L);
         c32.intoArray(c, c3 + 2 * L);
         c33.intoArray(c, c3 + 3 * L);
+    }
+
+    /** 4 rows × 2 vectors: narrow outputs (one attention head) still get 8 independent chains. */
+    private static void tile4x2(float[] c, int ci, int ldc, float[] a, int ai, int ars, int acs, float[] b, int bi,
+                                int ldb, int kc, int mode, float[] bias, int biasi) {
+        int c1 = ci + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        FloatVector c00 = start(mode, c, ci, bias, biasi);
+        FloatVector c01 = start(mode, c, ci + L, bias, biasi + L);
+        FloatVector c10 = start(mode, c, c1, bias, biasi);
+        FloatVector c11 = start(mode, c, c1 + L, bias, biasi + L);
+        FloatVector c20 = start(mode, c, c2, bias, biasi);
+        FloatVector c21 = start(mode, c, c2 + L, bias, biasi + L);
+        FloatVector c30 = start(mode, c, c3, bias, biasi);
+        FloatVector c31 = start(mode, c, c3 + L, bias, biasi + L);
+        int a1 = ai + ars;
+        int a2 = a1 + ars;
+        int a3 = a2 + ars;
+        for (int p = 0; p < kc; p++) {
+            int bp = bi + p * ldb;
+            int ap = p * acs;
+            FloatVector b0 = FloatVector.fromArray(S, b, bp);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+            FloatVector x = FloatVector.broadcast(S, a[ai + ap]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + ap]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + ap]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + ap]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, c1);
+        c11.intoArray(c, c1 + L);
+        c20.intoArray(c, c2);
+        c21.intoArray(c, c2 + L);
+        c30.intoArray(c, c3);
+        c31.intoArray(c, c3 + L);
+    }
+
+    /** 4 rows × 1 vector. */
+    private static void tile4x1(float[] c, int ci, int ldc, float[] a, int ai, int ars, int acs, float[] b, int bi,
+                                int ldb, int kc, int mode, float[] bias, int biasi) {
+        int c1 = ci + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        FloatVector c0 = start(mode, c, ci, bias, biasi);
+        FloatVector c1v = start(mode, c, c1, bias, biasi);
+        FloatVector c2v = start(mode, c, c2, bias, biasi);
+        FloatVector c3v = start(mode, c, c3, bias, biasi);
+        int a1 = ai + ars;
+        int a2 = a1 + ars;
+        int a3 = a2 + ars;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi + p * ldb);
+            int ap = p * acs;
+            c0 = FloatVector.broadcast(S, a[ai + ap]).fma(b0, c0);
+            c1v = FloatVector.broadcast(S, a[a1 + ap]).fma(b0, c1v);
+            c2v = FloatVector.broadcast(S, a[a2 + ap]).fma(b0, c2v);
+            c3v = FloatVector.broadcast(S, a[a3 + ap]).fma(b0, c3v);
+        }
+        c0.intoArray(c, ci);
+        c1v.intoArray(c, c1);
+        c2v.intoArray(c, c2);
+        c3v.intoArray(c, c3);
     }
 
     /** A leftover row against a full column tile. */
