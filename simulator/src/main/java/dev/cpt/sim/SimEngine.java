@@ -1,0 +1,108 @@
+package dev.cpt.sim;
+
+import dev.cpt.data.Batch;
+import dev.cpt.spec.ModelSpec;
+import dev.cpt.spec.OptimizerSpec;
+import dev.cpt.spec.RunSpec;
+import dev.cpt.train.Engine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The simulator engine: a {@link GptModel} and its {@link AdamW} behind core's {@link Engine}.
+ * A step is forward (loss and dLoss/dLogits), backward, the global gradient norm, clipping, the
+ * AdamW update. A checkpoint directory holds {@value #WEIGHTS} (see {@link GptWeights}) and
+ * {@value #OPTIMIZER} (see {@link OptimizerState}).
+ */
+public final class SimEngine implements Engine {
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String OPTIMIZER = "optimizer.safetensors";
+
+    private final GptModel model;
+    private final AdamW adam;
+    private final GradNorm gradNorm;
+    private final double gradClip;
+    private final int seqLen;
+
+    /** The engine for a run: its model shape (arch gpt2), optimizer settings, seed and sequence length. */
+    public static SimEngine create(RunSpec spec, int threads) {
+        ModelSpec.Shape shape = spec.model().shape();
+        if (!"gpt2".equals(shape.arch())) {
+            throw new IllegalArgumentException("the simulator implements the gpt2 architecture only; the spec's model is \""
+                    + shape.arch() + "\" (train it with the torch engine)");
+        }
+        return new SimEngine(shape, spec.optimizer(), spec.seed(), spec.batch().seqLen(), threads);
+    }
+
+    public SimEngine(ModelSpec.Shape shape, OptimizerSpec optimizer, long seed, int seqLen, int threads) {
+        this.model = new GptModel(shape, seed, threads);
+        this.adam = new AdamW(model.layout(), optimizer.beta1(), optimizer.beta2(), optimizer.eps());
+        this.gradNorm = new GradNorm(model.layout().size());
+        this.gradClip = optimizer.gradClip();
+        this.seqLen = seqLen;
+    }
+
+    public GptModel model() {
+        return model;
+    }
+
+    @Override
+    public StepResult trainStep(Batch batch, double lr, double weightDecay) {
+        double loss = model.forward(batch.tokens(), batch.sequences(), batch.seqLen(), true);
+        model.backward();
+        double norm = gradNorm.of(model.workers(), model.grads(), model.layout().size());
+        adam.update(model.workers(), model.params(), model.grads(), GradNorm.clipFactor(norm, gradClip), lr, weightDecay);
+        model.parametersChanged();
+        return new StepResult(loss, norm);
+    }
+
+    @Override
+    public double evalLoss(Batch batch) {
+        return model.forward(batch.tokens(), batch.sequences(), batch.seqLen(), false);
+    }
+
+    @Override
+    public void resetOptimizer() {
+        adam.reset();
+    }
+
+    /** The optimizer's step count since creation or the last reset. */
+    public long optimizerStep() {
+        return adam.step();
+    }
+
+    @Override
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        GptWeights.write(dir.resolve(WEIGHTS), model);
+        OptimizerState.write(dir.resolve(OPTIMIZER), model, adam);
+    }
+
+    /** Reads and checks both files before changing anything, so a bad checkpoint leaves the engine as it was. */
+    @Override
+    public void load(Path dir) throws IOException {
+        float[] params = GptWeights.readParams(dir.resolve(WEIGHTS), model.layout());
+        OptimizerState.Loaded opt = OptimizerState.read(dir.resolve(OPTIMIZER), model);
+        System.arraycopy(params, 0, model.params(), 0, params.length);
+        model.parametersChanged();
+        opt.applyTo(adam);
+    }
+
+    /**
+     * Parameters N (every tensor once; the tied head is wte) and training FLOPs per token
+     * 6N + 12·L·H·Q·T (PaLM's count, PAPER.md), with H·Q = dModel and T the run's sequence length.
+     */
+    @Override
+    public EngineInfo info() {
+        ModelSpec.Shape s = model.shape();
+        long n = model.layout().size();
+        double flops = 6.0 * n + 12.0 * s.layers() * s.dModel() * (double) seqLen;
+        return new EngineInfo("simulator", n, flops);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

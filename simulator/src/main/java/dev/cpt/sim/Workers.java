@@ -1,0 +1,127 @@
+package dev.cpt.sim;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A small fixed pool of threads that splits a range of work items into one contiguous part per
+ * thread. The split depends only on the range, the grain and the thread count, and every kernel
+ * gives each output element to exactly one part, so no two threads ever add into the same float:
+ * results do not depend on timing. The caller's thread runs part 0.
+ *
+ * <p>Workers spin briefly before parking because a training step runs many short parallel
+ * regions back to back; waking a parked thread for each costs more than the regions themselves.
+ *
+ * <p>Not reentrant and not for concurrent callers: one engine, one calling thread.
+ */
+public final class Workers implements AutoCloseable {
+
+    /** One part of the work: items {@code [from, to)}, run by worker {@code worker} (0 = the caller). */
+    @FunctionalInterface
+    public interface Task {
+        void run(int worker, int from, int to);
+    }
+
+    private static final int SPINS = 1 << 14;
+
+    private final int threads;
+    private final Thread[] pool;
+    private final AtomicInteger generation = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Task task;
+    private volatile int items;
+    private volatile int grain;
+    private volatile Thread caller;
+    private volatile Throwable failure;
+    private volatile boolean closed;
+
+    public Workers(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        this.threads = threads;
+        this.pool = new Thread[threads - 1];
+        for (int i = 1; i < threads; i++) {
+            int id = i;
+            Thread t = new Thread(() -> loop(id), "cpt-sim-worker-" + id);
+            t.setDaemon(true);
+            pool[i - 1] = t;
+            t.start();
+        }
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code task} over {@code [0, items)}, split into at most {@link #threads()} contiguous
+     * parts whose boundaries are multiples of {@code grain}; returns when every part is done.
+     */
+    public void run(int items, int grain, Task task) {
+        if (items <= 0) return;
+        if (threads == 1 || items <= grain) {
+            task.run(0, 0, items);
+            return;
+        }
+        this.task = task;
+        this.items = items;
+        this.grain = grain;
+        this.caller = Thread.currentThread();
+        this.failure = null;
+        pending.set(threads - 1);
+        generation.incrementAndGet();
+        for (Thread t : pool) LockSupport.unpark(t);
+        Throwable own = null;
+        try {
+            runPart(0);
+        } catch (Throwable e) {
+            own = e;
+        }
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (++spins < SPINS) Thread.onSpinWait();
+            else LockSupport.park(this);
+        }
+        this.task = null;
+        Throwable f = own != null ? own : failure;
+        if (f instanceof RuntimeException r) throw r;
+        if (f instanceof Error e) throw e;
+        if (f != null) throw new IllegalStateException(f);
+    }
+
+    private void runPart(int part) {
+        int n = items;
+        int g = grain;
+        int units = (n + g - 1) / g;
+        int u0 = (int) ((long) units * part / threads);
+        int u1 = (int) ((long) units * (part + 1) / threads);
+        int from = u0 * g;
+        int to = Math.min(n, u1 * g);
+        if (from < to) task.run(part, from, to);
+    }
+
+    private void loop(int id) {
+        int seen = 0;
+        while (true) {
+            int g;
+            int spins = 0;
+            while ((g = generation.get()) == seen && !closed) {
+                if (++spins < SPINS) Thread.onSpinWait();
+                else LockSupport.park(this);
+            }
+            if (closed) return;
+            seen = g;
+            try {
+                runPart(id);
+            } catch (Throwable e) {
+                failure = e;
+            }
+            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread t : pool) LockSupport.unpark(t);
+    }
+}
