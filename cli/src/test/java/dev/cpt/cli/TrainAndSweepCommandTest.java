@@ -1,0 +1,81 @@
+package dev.cpt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainAndSweepCommandTest {
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    @BeforeAll
+    static void builtinData() {
+        data = tmp.resolve("builtin");
+        CliRun r = CliRun.run("prepare", "--builtin", data.toString(), "--synthetic", "--max-mb", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    static String spec(String name, int steps) {
+        return """
+            { "name": "%s", "seed": 3, "model": { "preset": "toy-xs" }, "batch": { "sequences": 4, "seqLen": 32 },
+              "datasets": { "en": { "train": "%s/en/train.bin", "val": "%s/en/val.bin" },
+                            "de": { "train": "%s/de/train.bin", "val": "%s/de/val.bin" } },
+              "stages": [
+                { "name": "pretrain", "steps": %d, "mix": { "en": 1 }, "lr": { "type": "cosine", "max": 3e-3, "min": 3e-4, "warmupSteps": 2 } },
+                { "name": "continue", "steps": %d, "mix": { "de": 1 }, "replay": { "fraction": 0.25, "from": { "en": 1 } },
+                  "resetOptimizer": true, "lr": { "type": "cosine", "max": 3e-3, "min": 3e-4, "warmupSteps": 2 } } ],
+              "eval": { "every": 10, "batches": 2 }, "finalLoss": { "lastSteps": 10, "every": 5 } }
+            """.formatted(name, data, data, data, data, steps, steps);
+    }
+
+    @Test
+    void trainWritesTheRunAndItsReportAndResumesAFinishedRunHarmlessly() throws IOException {
+        Path specFile = Files.writeString(tmp.resolve("run.json"), spec("run", 20));
+        Path out = tmp.resolve("run");
+        CliRun r = CliRun.run("train", specFile.toString(), "--out", out.toString(), "--threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("run: en final").contains("forgetting").contains("adaptation");
+        assertThat(out.resolve("summary.json")).exists();
+        assertThat(out.resolve("report.md")).content().contains("| en |");
+        String summary = Files.readString(out.resolve("summary.json"));
+        CliRun again = CliRun.run("train", specFile.toString(), "--out", out.toString(), "--threads", "1");
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.err()).contains("already holds a run");
+        CliRun resumed = CliRun.run("train", specFile.toString(), "--out", out.toString(), "--threads", "1", "--resume");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(Files.readString(out.resolve("summary.json")).replaceAll("\"wallSeconds\" : [0-9.E-]+", ""))
+                .isEqualTo(summary.replaceAll("\"wallSeconds\" : [0-9.E-]+", ""));
+    }
+
+    @Test
+    void missingDataIsNamedBeforeAnythingRuns() throws IOException {
+        Path specFile = Files.writeString(tmp.resolve("bad.json"), spec("bad", 10).replace("/de/train.bin", "/nope/train.bin"));
+        CliRun r = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("bad").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("datasets.de.train").contains("nope/train.bin");
+        assertThat(tmp.resolve("bad")).doesNotExist();
+    }
+
+    @Test
+    void sweepRunsEveryVariantAndReports() throws IOException {
+        Files.writeString(tmp.resolve("base.json"), spec("base", 10));
+        Path sweep = Files.writeString(tmp.resolve("sweep.json"), """
+            { "name": "s", "base": "base.json",
+              "variants": { "replay25": {}, "no-replay": { "stages[1].replay": null } } }
+            """);
+        Path out = tmp.resolve("sweep");
+        CliRun r = CliRun.run("sweep", sweep.toString(), "--out", out.toString(), "--jobs", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("replay25: en final").contains("no-replay: en final");
+        assertThat(out.resolve("report.md")).content().contains("replay25").contains("no-replay");
+        assertThat(out.resolve("runs/no-replay/summary.json")).exists();
+        CliRun rerun = CliRun.run("sweep", sweep.toString(), "--out", out.toString(), "--jobs", "2");
+        assertThat(rerun.code()).as(rerun.err()).isZero();
+    }
+}
