@@ -18,10 +18,13 @@ ap.add_argument("--model", default="toy-s")
 ap.add_argument("--batch", default="16x128")
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seconds", type=float, default=20)
+ap.add_argument("--blas-threads", type=int, default=None,
+                help="OpenBLAS's own thread pool (default: --threads); torch's intra-op pool is --threads")
 a = ap.parse_args()
-# BLAS threads are fixed when the library loads: set them before importing torch.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(a.threads)
+# Thread pools are sized when the libraries load: set them before importing torch.
+os.environ["OMP_NUM_THREADS"] = str(a.threads)
+for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(a.blas_threads if a.blas_threads is not None else a.threads)
 
 import torch  # noqa: E402
 
@@ -69,7 +72,7 @@ def main():
     tps = steps * b * t / elapsed
     print(json.dumps({"model": a.model, "batch": a.batch, "threads": a.threads, "tokensPerSecond": round(tps, 1),
                       "msPerStep": round(elapsed * 1e3 / steps, 2), "gflops": round(flops_per_token * tps / 1e9, 2),
-                      "torch": torch.__version__}))
+                      "blasThreads": int(os.environ["OPENBLAS_NUM_THREADS"]), "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ final class Attention {
     private final float scale;
     private final float[][] transposed;
     private final float[][] dScores;
+    /** Gather offsets of one column of K or V down {@code L} consecutive rows of qkv. */
+    private final int[] rowOffsets;
 
     Attention(int threads, int batch, int seqLen, int heads, int c) {
         this.batch = batch;
@@ -40,6 +42,8 @@ final class Attention {
         this.scale = (float) (1.0 / Math.sqrt(hs));
         this.transposed = new float[threads][hs * seqLen];
         this.dScores = new float[threads][seqLen * seqLen];
+        this.rowOffsets = new int[L];
+        for (int i = 0; i < L; i++) rowOffsets[i] = i * 3 * c;
     }
 
     /** Keys a tile of query rows ending at {@code t1} needs: up to t1, rounded up to whole vectors. */
@@ -59,7 +63,7 @@ final class Attention {
                 int q0 = b * n * c3 + h * hs;
                 int p0 = bh * n * n;
                 int y0 = b * n * c + h * hs;
-                transpose(qkv, q0 + c, c3, kt);
+                transpose(qkv, q0 + c, kt);
                 for (int t0 = 0; t0 < n; t0 += MR) {
                     int t1 = Math.min(n, t0 + MR);
                     // Scores Q·Kᵀ for rows [t0, t1), then their softmax, then those rows of P·V.
@@ -89,7 +93,7 @@ final class Attention {
                 int v0 = q0 + 2 * c;
                 int p0 = bh * n * n;
                 int y0 = b * n * c + h * hs;
-                transpose(qkv, v0, c3, vt);
+                transpose(qkv, v0, vt);
                 for (int t0 = 0; t0 < n; t0 += MR) {
                     int t1 = Math.min(n, t0 + MR);
                     // dP = dY·Vᵀ; dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale; dQ = dS·K.
@@ -107,9 +111,18 @@ final class Attention {
         });
     }
 
-    /** {@code dst[d·T + s] = src[off + s·stride + d]}: one head's keys or values, transposed. */
-    private void transpose(float[] src, int off, int stride, float[] dst) {
-        for (int s = 0; s < seqLen; s++) {
+    /**
+     * {@code dst[d·T + s] = src[off + s·3C + d]}: one head's keys or values, transposed. A gather
+     * collects one column over {@code L} rows, so each store is a whole vector.
+     */
+    private void transpose(float[] src, int off, float[] dst) {
+        int stride = 3 * c;
+        int s = 0;
+        for (; s + L <= seqLen; s += L) {
+            int r = off + s * stride;
+            for (int d = 0; d < hs; d++) FloatVector.fromArray(S, src, r + d, rowOffsets, 0).intoArray(dst, d * seqLen + s);
+        }
+        for (; s < seqLen; s++) {
             int r = off + s * stride;
             for (int d = 0; d < hs; d++) dst[d * seqLen + s] = src[r + d];
         }

@@ -4,6 +4,7 @@ import dev.cpt.data.SplitMix;
 import dev.cpt.spec.ModelSpec;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A {@code gpt2} model (DESIGN.md, "Models"): token and learned position embeddings; per block a
@@ -22,6 +23,9 @@ public final class GptModel implements AutoCloseable {
     /** Each linear weight transposed to [in, out], for the forward's broadcast-form product. */
     private final float[] paramsT;
     private final Workers workers;
+    /** Gather offsets down L rows of a matrix with C or 4C columns. */
+    private final int[] gatherC;
+    private final int[] gather4C;
     private Activations acts;
     private int[] lastTokens;
 
@@ -32,6 +36,12 @@ public final class GptModel implements AutoCloseable {
         this.grads = new float[layout.size()];
         this.paramsT = new float[layout.size()];
         this.workers = new Workers(threads);
+        this.gatherC = new int[Matmul.L];
+        this.gather4C = new int[Matmul.L];
+        for (int i = 0; i < Matmul.L; i++) {
+            gatherC[i] = i * shape.dModel();
+            gather4C[i] = i * 4 * shape.dModel();
+        }
         initialize(seed);
     }
 
@@ -99,12 +109,20 @@ public final class GptModel implements AutoCloseable {
         }
     }
 
-    /** {@code paramsT[off + i·rows + o] = params[off + o·cols + i]}, threads owning output rows. */
+    /**
+     * {@code paramsT[off + i·rows + o] = params[off + o·cols + i]}, threads owning output rows; a
+     * gather collects {@code L} rows of one column into one vector store.
+     */
     private void transpose(int off, int rows, int cols) {
+        int[] map = cols == shape.dModel() ? gatherC : gather4C;
         workers.run(cols, 8, (worker, from, to) -> {
             for (int i = from; i < to; i++) {
                 int dst = off + i * rows;
-                for (int o = 0; o < rows; o++) paramsT[dst + o] = params[off + o * cols + i];
+                int o = 0;
+                for (; o + Matmul.L <= rows; o += Matmul.L) {
+                    FloatVector.fromArray(Matmul.S, params, off + o * cols + i, map, 0).intoArray(paramsT, dst + o);
+                }
+                for (; o < rows; o++) paramsT[dst + o] = params[off + o * cols + i];
             }
         });
     }

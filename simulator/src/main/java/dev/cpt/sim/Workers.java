@@ -34,11 +34,13 @@ public final class Workers implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
     private volatile boolean closed;
+    private final float[][] scratch;
 
     public Workers(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         this.threads = threads;
         this.pool = new Thread[threads - 1];
+        this.scratch = new float[threads][0];
         for (int i = 1; i < threads; i++) {
             int id = i;
             Thread t = new Thread(() -> loop(id), "cpt-sim-worker-" + id);
@@ -117,6 +119,15 @@ public final class Workers implements AutoCloseable {
             }
             if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
         }
+    }
+
+    /**
+     * Worker {@code worker}'s own scratch array of at least {@code size} floats, kept between calls
+     * (it grows on first use of a larger size, so steady-state steps allocate nothing).
+     */
+    float[] scratch(int worker, int size) {
+        if (scratch[worker].length < size) scratch[worker] = new float[size];
+        return scratch[worker];
     }
 
     @Override
