@@ -54,8 +54,11 @@ class PrepareCommandTest {
         assertThat(out.resolve("README.md")).exists();
         assertThat(out.resolve("de/train.json")).exists();
         CliRun again = CliRun.run("prepare", "--builtin", out.toString(), "--synthetic", "--max-mb", "1");
-        assertThat(again.code()).isEqualTo(1);
-        assertThat(again.err()).contains("already exists");
+        assertThat(again.code()).isZero();
+        assertThat(again.err()).contains("kept as they are");
+        CliRun other = CliRun.run("prepare", "--builtin", out.toString(), "--synthetic", "--max-mb", "2");
+        assertThat(other.code()).isEqualTo(1);
+        assertThat(other.err()).contains("already exists");
     }
 
     @Test

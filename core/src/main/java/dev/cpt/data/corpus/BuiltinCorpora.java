@@ -50,8 +50,8 @@ public final class BuiltinCorpora {
     public record PairCard(String d0, String d1, NgramShift.CrossEntropy onD0, NgramShift.CrossEntropy onD1,
                            NgramShift.CrossEntropy ownD1, double unigramShift, double bigramShift, double bigramExcess) {}
 
-    public record Card(String source, TokenizerInfo tokenizer, long seed, Map<String, DatasetCard> datasets,
-                       Map<String, PairCard> pairs) {}
+    public record Card(String source, TokenizerInfo tokenizer, long seed, long maxBytesPerDataset, double valFraction,
+                       Map<String, DatasetCard> datasets, Map<String, PairCard> pairs) {}
 
     private static final String[] SPLITS = {"en-1", "en-2", "en-3"};
 
@@ -88,11 +88,25 @@ public final class BuiltinCorpora {
     /** Which packages the Debian corpora need (for messages and .ci/run). */
     public static final String PACKAGES = "dict-gcide fortunes fortunes-de manpages manpages-de";
 
+    /**
+     * Builds the corpora into {@code o.out()}; a directory that already holds them, built with the
+     * same options from the same kind of source, is kept as it is (so the README's main job can be
+     * rerun), anything else there is refused unless {@code overwrite}.
+     */
     public static Card build(Options o, Consumer<String> log) throws IOException {
-        if (Files.exists(o.out()) && !o.overwrite()) {
-            throw new IllegalStateException(o.out() + " already exists; choose another directory or overwrite it");
-        }
         Map<String, List<TextSource>> sources = o.synthetic() ? null : debianSources();
+        if (Files.exists(o.out()) && !o.overwrite()) {
+            Card existing = existing(o.out());
+            String wanted = sources == null ? "synthetic" : "debian";
+            if (existing != null && existing.source().equals(wanted) && existing.seed() == o.seed()
+                    && existing.tokenizer().equals(TokenizerInfo.of(o.tokenizer()))
+                    && existing.maxBytesPerDataset() == o.maxBytesPerDataset() && existing.valFraction() == o.valFraction()) {
+                log.accept(o.out() + " already holds these built-in corpora; kept as they are");
+                return existing;
+            }
+            throw new IllegalStateException(o.out() + " already exists" + (existing == null ? "" : " with corpora built with other options")
+                    + "; choose another directory or overwrite it");
+        }
         String kind = "debian";
         if (sources == null) {
             log.accept(o.synthetic() ? "building synthetic corpora"
@@ -106,7 +120,8 @@ public final class BuiltinCorpora {
         try {
             Map<String, DatasetCard> datasets = writeDatasets(sources, tmp, o, log);
             Map<String, PairCard> pairs = measurePairs(tmp, o.tokenizer());
-            Card card = new Card(kind, TokenizerInfo.of(o.tokenizer()), o.seed(), datasets, pairs);
+            Card card = new Card(kind, TokenizerInfo.of(o.tokenizer()), o.seed(), o.maxBytesPerDataset(), o.valFraction(),
+                    datasets, pairs);
             AtomicFiles.writeJson(tmp.resolve("corpora.json"), card);
             AtomicFiles.writeString(tmp.resolve("README.md"), DataCardMarkdown.render(card));
             if (Files.exists(o.out())) deleteTree(o.out());
@@ -115,6 +130,14 @@ public final class BuiltinCorpora {
         } catch (IOException | RuntimeException e) {
             deleteTree(tmp);
             throw e;
+        }
+    }
+
+    private static Card existing(Path dir) {
+        try {
+            return dev.cpt.record.Json.MAPPER.readValue(dir.resolve("corpora.json").toFile(), Card.class);
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -63,6 +63,20 @@ class BuiltinCorporaTest {
     }
 
     @Test
+    void keepsCorporaBuiltWithTheSameOptionsAndRefusesOthers() throws IOException {
+        var o = new BuiltinCorpora.Options(tmp.resolve("c"), ByteTokenizer.INSTANCE, 1, 50_000, 0.05, true, false);
+        BuiltinCorpora.build(o, l -> {});
+        long before = Files.getLastModifiedTime(tmp.resolve("c/en/train.bin")).toMillis();
+        java.util.List<String> log = new java.util.ArrayList<>();
+        BuiltinCorpora.build(o, log::add);
+        assertThat(log).containsExactly(tmp.resolve("c") + " already holds these built-in corpora; kept as they are");
+        assertThat(Files.getLastModifiedTime(tmp.resolve("c/en/train.bin")).toMillis()).isEqualTo(before);
+        assertThatThrownBy(() -> BuiltinCorpora.build(
+                new BuiltinCorpora.Options(tmp.resolve("c"), ByteTokenizer.INSTANCE, 2, 50_000, 0.05, true, false), l -> {}))
+                .hasMessageContaining("already exists with corpora built with other options");
+    }
+
+    @Test
     void refusesAnExistingDirectoryAndLeavesNoTemporary() throws IOException {
         Files.createDirectories(tmp.resolve("taken"));
         assertThatThrownBy(() -> BuiltinCorpora.build(
