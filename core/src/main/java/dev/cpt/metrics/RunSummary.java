@@ -22,7 +22,9 @@ import java.util.TreeMap;
  *   <li><b>adaptation</b> of a dataset the last stage trains on: how far its loss fell during that
  *       stage (loss before the stage, the previous stage-end loss or the initial loss, minus the
  *       final loss);</li>
- *   <li><b>average final loss</b>: the mean of the final losses over all evaluated datasets.</li>
+ *   <li><b>average final loss</b>: the mean of the final losses over the datasets the run trains on
+ *       (PAPER.md averages D0 and D1); datasets only evaluated, such as another shift's D1 in a
+ *       sweep's shared base, are reported but not averaged.</li>
  * </ul>
  */
 public record RunSummary(String name, long steps, long tokens, Map<String, DatasetSummary> datasets,
@@ -65,7 +67,8 @@ public record RunSummary(String name, long steps, long tokens, Map<String, Datas
                 if (before != null) adaptation = before - fin;
             }
             out.put(d, new DatasetSummary(fin, stageEnd, forgetting, peak, adaptation));
-            if (fin != null) {
+            boolean trained = stages.stream().anyMatch(st -> st.trainsOn(d));
+            if (fin != null && trained) {
                 sum += fin;
                 counted++;
             }

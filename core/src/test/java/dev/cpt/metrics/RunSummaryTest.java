@@ -49,4 +49,17 @@ class RunSummaryTest {
         for (long step = 0; step <= 200; step++) if (RunSummary.inWindow(plan, step)) due.add(step);
         assertThat(due).containsExactly(90L, 100L, 190L, 200L);
     }
+
+    @Test
+    void theAverageLeavesOutDatasetsTheRunOnlyEvaluates() {
+        RunPlan threeSets = TestSpecs.plan(TestSpecs.twoStage(100, 100, "",
+                ", \"finalLoss\": { \"lastSteps\": 10, \"every\": 10 }")
+                .replace("\"de\": { \"train\": \"de.bin\", \"val\": \"de-val.bin\" } }",
+                        "\"de\": { \"train\": \"de.bin\", \"val\": \"de-val.bin\" }, \"fr\": { \"val\": \"fr-val.bin\" } }"));
+        RunSummary s = RunSummary.compute(threeSets, List.of(
+                new EvalPoint(100, Map.of("en", 2.0, "de", 4.0, "fr", 5.0)),
+                new EvalPoint(200, Map.of("en", 2.5, "de", 2.0, "fr", 9.0))), 1.0);
+        assertThat(s.datasets().get("fr").finalLoss()).isEqualTo(9.0);
+        assertThat(s.averageFinalLoss()).isCloseTo(2.25, within(1e-12)); // (2.5 + 2.0) / 2, fr left out
+    }
 }
