@@ -63,10 +63,15 @@ public final class RunDirectory {
         // Through text, as the stored one went, so that 15 and 15L compare equal.
         JsonNode now = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(spec));
         if (!stored.equals(now)) {
-            throw new IllegalStateException(dir + " holds a run of a different spec (" + firstDifference("", stored, now)
+            throw new IllegalStateException(dir + " holds a run of a different spec (" + firstDifference(stored, now)
                     + "); start the changed spec in another directory");
         }
         return run;
+    }
+
+    /** Where two specs (as JSON trees) first differ, as {@code stages[1].replay.fraction was 0.25, is 0.5}. */
+    public static String firstDifference(JsonNode was, JsonNode is) {
+        return firstDifference("", was, is);
     }
 
     private static String firstDifference(String path, JsonNode a, JsonNode b) {

@@ -31,15 +31,18 @@ public final class SpecReader {
     private SpecReader() {}
 
     public static RunSpec read(Path file) {
-        String json;
+        return read(readText(file), file.toString());
+    }
+
+    /** A spec file's text; a missing or unreadable file is a {@link SpecException} naming it. */
+    public static String readText(Path file) {
         try {
-            json = Files.readString(file);
+            return Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new SpecException(file.toString(), List.of(new Problems.Problem("", "no such file")));
         } catch (IOException e) {
             throw new SpecException(file.toString(), List.of(new Problems.Problem("", "cannot read: " + e.getMessage())));
         }
-        return read(json, file.toString());
     }
 
     /** Reads and validates; {@code source} names the spec in messages. */

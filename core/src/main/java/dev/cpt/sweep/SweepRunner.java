@@ -25,7 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -248,29 +248,10 @@ public final class SweepRunner {
         try {
             JsonNode was = Json.MAPPER.readTree(stored.toFile());
             JsonNode is = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(variant.spec()));
-            return was.equals(is) ? null : firstDifference("", was, is);
+            return was.equals(is) ? null : RunDirectory.firstDifference(was, is);
         } catch (IOException e) {
             return stored + " cannot be read: " + e.getMessage();
         }
-    }
-
-    private static String firstDifference(String path, JsonNode a, JsonNode b) {
-        if (a.isObject() && b.isObject()) {
-            TreeSet<String> names = new TreeSet<>();
-            a.fieldNames().forEachRemaining(names::add);
-            b.fieldNames().forEachRemaining(names::add);
-            for (String n : names) {
-                JsonNode x = a.get(n), y = b.get(n);
-                String p = path.isEmpty() ? n : path + "." + n;
-                if (x == null || y == null) return p + " was " + x + ", is " + y;
-                if (!x.equals(y)) return firstDifference(p, x, y);
-            }
-        } else if (a.isArray() && b.isArray() && a.size() == b.size()) {
-            for (int i = 0; i < a.size(); i++) {
-                if (!a.get(i).equals(b.get(i))) return firstDifference(path + "[" + i + "]", a.get(i), b.get(i));
-            }
-        }
-        return path + " was " + a + ", is " + b;
     }
 
     /** Passes events on one at a time and counts the sweep's steps. */

@@ -103,16 +103,7 @@ public record SweepSpec(String name, String source, ObjectNode json, Path baseFi
     }
 
     public static SweepSpec read(Path file) {
-        String json;
-        try {
-            json = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new SpecException(file.toString(), List.of(new Problems.Problem("", "no such file")));
-        } catch (IOException e) {
-            throw new SpecException(file.toString(), List.of(new Problems.Problem("", "cannot read: " + e.getMessage())));
-        }
-        Path dir = file.toAbsolutePath().getParent();
-        return read(json, file.toString(), dir);
+        return read(SpecReader.readText(file), file.toString(), file.toAbsolutePath().getParent());
     }
 
     /**

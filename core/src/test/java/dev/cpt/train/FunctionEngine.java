@@ -10,17 +10,18 @@ import java.util.List;
 /**
  * A test engine whose loss is a known function of its inputs: one parameter θ fits the batch's
  * mean token (scaled), {@code loss = (θ − x)²}, updated by heavy-ball momentum with decoupled
- * weight decay. Deterministic, so a resumed run must match an uninterrupted one bit for bit.
+ * weight decay. Deterministic, so a resumed run must match an uninterrupted one bit for bit; a
+ * large learning rate makes it diverge for real. The sweep tests use it too.
  */
-final class FunctionEngine implements Engine {
+public final class FunctionEngine implements Engine {
     double theta = 0.5;
     double momentum;
     final List<double[]> calls = new ArrayList<>(); // {lr, wd} per trainStep
     final List<Integer> resetsAtCall = new ArrayList<>();
     /** Throw (simulating a crash) when trainStep is called this many times; -1 never. */
-    int crashAtCall = -1;
+    public int crashAtCall = -1;
     /** Return a NaN loss from this call on; -1 never. */
-    int nanFromCall = -1;
+    public int nanFromCall = -1;
 
     static double x(Batch b) {
         double sum = 0;
