@@ -150,19 +150,7 @@ final class Attention {
             p[off + s] *= scale;
             max = Math.max(max, p[off + s]);
         }
-        mv = FloatVector.broadcast(S, max);
-        FloatVector sum = FloatVector.zero(S);
-        for (s = 0; s < vEnd; s += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, off + s).sub(mv));
-            e.intoArray(p, off + s);
-            sum = sum.add(e);
-        }
-        float total = VectorMath.sum(sum);
-        for (; s < count; s++) {
-            float e = VectorMath.exp(p[off + s] - max);
-            p[off + s] = e;
-            total += e;
-        }
+        float total = VectorMath.expShiftSum(p, off, off + Math.max(vEnd, count), max);
         float inv = 1f / total;
         FloatVector iv = FloatVector.broadcast(S, inv);
         for (s = 0; s < vEnd; s += L) FloatVector.fromArray(S, p, off + s).mul(iv).intoArray(p, off + s);
@@ -182,7 +170,8 @@ final class Attention {
         for (; s < vEnd; s += L) {
             acc = FloatVector.fromArray(S, p, pOff + s).fma(FloatVector.fromArray(S, ds, off + s), acc);
         }
-        float dot = VectorMath.sum(acc);
+        for (int h = L / 2; h >= 1; h /= 2) acc = acc.add(acc.slice(h)); // a fixed tree, see VectorMath
+        float dot = acc.lane(0);
         for (; s < count; s++) dot = Math.fma(p[pOff + s], ds[off + s], dot);
         FloatVector dv = FloatVector.broadcast(S, dot);
         FloatVector sc = FloatVector.broadcast(S, scale);
