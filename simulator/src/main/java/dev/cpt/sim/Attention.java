@@ -130,62 +130,56 @@ final class Attention {
 
     /**
      * Row {@code p[off, off + T)}: the first {@code count} raw scores become softmax(scale · score);
-     * the rest (future keys) become exact zeros.
+     * the rest (future keys) become exact zeros. The last, partial vector is masked rather than
+     * finished in scalars: its future lanes enter the max as −∞ and leave exp as 0. Only when T is
+     * not a multiple of the vector length can a row end in scalars.
      */
     private void softmax(float[] p, int off, int count) {
+        int vEnd = Math.min((count + L - 1) / L * L, seqLen / L * L);
         FloatVector sc = FloatVector.broadcast(S, scale);
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int s = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        if (count >= L) {
-            FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; s + L <= count; s += L) {
-                FloatVector x = FloatVector.fromArray(S, p, off + s).mul(sc);
-                x.intoArray(p, off + s);
-                mv = mv.max(x);
-            }
-            max = mv.reduceLanes(VectorOperators.MAX); // exact in any order
+        for (; s < vEnd; s += L) {
+            FloatVector x = FloatVector.fromArray(S, p, off + s).mul(sc);
+            if (s + L > count) x = x.blend(Float.NEGATIVE_INFINITY, S.indexInRange(s, count).not());
+            x.intoArray(p, off + s);
+            mv = mv.max(x);
         }
+        float max = mv.reduceLanes(VectorOperators.MAX); // exact in any order
         for (; s < count; s++) {
             p[off + s] *= scale;
             max = Math.max(max, p[off + s]);
         }
-        FloatVector mv = FloatVector.broadcast(S, max);
-        FloatVector sum = FloatVector.zero(S);
-        s = 0;
-        for (; s + L <= count; s += L) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, p, off + s).sub(mv));
-            e.intoArray(p, off + s);
-            sum = sum.add(e);
-        }
-        float total = VectorMath.sum(sum);
-        for (; s < count; s++) {
-            float e = VectorMath.exp(p[off + s] - max);
-            p[off + s] = e;
-            total += e;
-        }
+        float total = VectorMath.expShiftSum(p, off, off + Math.max(vEnd, count), max);
         float inv = 1f / total;
-        s = 0;
-        for (; s + L <= count; s += L) FloatVector.fromArray(S, p, off + s).mul(inv).intoArray(p, off + s);
+        FloatVector iv = FloatVector.broadcast(S, inv);
+        for (s = 0; s < vEnd; s += L) FloatVector.fromArray(S, p, off + s).mul(iv).intoArray(p, off + s);
         for (; s < count; s++) p[off + s] *= inv;
-        java.util.Arrays.fill(p, off + count, off + seqLen, 0f);
+        java.util.Arrays.fill(p, off + Math.max(vEnd, count), off + seqLen, 0f);
     }
 
-    /** Row {@code ds[off, off + T)} from dP to dS (times the score scale), zero past {@code count}. */
+    /**
+     * Row {@code ds[off, off + T)} from dP to dS (times the score scale), zero past {@code count}.
+     * Whole vectors may run past {@code count}: P is exactly 0 there and dP finite, so those lanes
+     * add nothing to the dot product and come out 0.
+     */
     private void softmaxBackward(float[] ds, int off, float[] p, int pOff, int count) {
-        int s = 0;
+        int vEnd = Math.min((count + L - 1) / L * L, seqLen / L * L);
         FloatVector acc = FloatVector.zero(S);
-        for (; s + L <= count; s += L) {
+        int s = 0;
+        for (; s < vEnd; s += L) {
             acc = FloatVector.fromArray(S, p, pOff + s).fma(FloatVector.fromArray(S, ds, off + s), acc);
         }
-        float dot = VectorMath.sum(acc);
+        for (int h = L / 2; h >= 1; h /= 2) acc = acc.add(acc.slice(h)); // a fixed tree, see VectorMath
+        float dot = acc.lane(0);
         for (; s < count; s++) dot = Math.fma(p[pOff + s], ds[off + s], dot);
         FloatVector dv = FloatVector.broadcast(S, dot);
-        s = 0;
-        for (; s + L <= count; s += L) {
-            FloatVector.fromArray(S, p, pOff + s).mul(FloatVector.fromArray(S, ds, off + s).sub(dv)).mul(scale)
+        FloatVector sc = FloatVector.broadcast(S, scale);
+        for (s = 0; s < vEnd; s += L) {
+            FloatVector.fromArray(S, p, pOff + s).mul(FloatVector.fromArray(S, ds, off + s).sub(dv)).mul(sc)
                     .intoArray(ds, off + s);
         }
         for (; s < count; s++) ds[off + s] = p[pOff + s] * (ds[off + s] - dot) * scale;
-        java.util.Arrays.fill(ds, off + count, off + seqLen, 0f);
+        java.util.Arrays.fill(ds, off + Math.max(vEnd, count), off + seqLen, 0f);
     }
 }

@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Softmax and next-token cross-entropy fused: one pass over a row of logits gives its loss
  * ({@code logsumexp − logit[target]}) and, when training, overwrites the logits with their gradient
  * of the batch-mean loss, {@code (softmax − onehot(target)) / rows}, so no probability buffer is
- * needed. Threads own rows; the mean is summed in row order afterwards.
+ * needed (in evaluation the logits are left as exp(logit − max)). Threads own rows; the mean is
+ * summed in row order afterwards.
  */
 final class CrossEntropy {
     private CrossEntropy() {}
@@ -36,21 +37,15 @@ final class CrossEntropy {
                     max = mv.reduceLanes(VectorOperators.MAX);
                 }
                 for (; i < vocab; i++) max = Math.max(max, logits[x + i]);
-                FloatVector mv = FloatVector.broadcast(S, max);
-                FloatVector sum = FloatVector.zero(S);
-                for (i = 0; i < bound; i += L) {
-                    sum = sum.add(VectorMath.exp(FloatVector.fromArray(S, logits, x + i).sub(mv)));
-                }
-                float total = VectorMath.sum(sum);
-                for (; i < vocab; i++) total += VectorMath.exp(logits[x + i] - max);
-                losses[r] = (float) Math.log(total) + max - logits[x + target];
+                float targetLogit = logits[x + target];
+                // The row becomes exp(logit − max) in place; scaled below into the gradient.
+                float total = VectorMath.expShiftSum(logits, x, x + vocab, max);
+                losses[r] = (float) Math.log(total) + max - targetLogit;
                 if (!backward) continue;
                 float norm = inv / total;
                 FloatVector nv = FloatVector.broadcast(S, norm);
-                for (i = 0; i < bound; i += L) {
-                    VectorMath.exp(FloatVector.fromArray(S, logits, x + i).sub(mv)).mul(nv).intoArray(logits, x + i);
-                }
-                for (; i < vocab; i++) logits[x + i] = VectorMath.exp(logits[x + i] - max) * norm;
+                for (i = 0; i < bound; i += L) FloatVector.fromArray(S, logits, x + i).mul(nv).intoArray(logits, x + i);
+                for (; i < vocab; i++) logits[x + i] *= norm;
                 logits[x + target] -= inv;
             }
         });

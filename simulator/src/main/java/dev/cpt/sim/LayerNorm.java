@@ -22,19 +22,16 @@ final class LayerNorm {
         w.run(rows, 1, (worker, from, to) -> {
             for (int r = from; r < to; r++) {
                 int x = r * c;
+                float m = VectorMath.sum(in, x, x + c) / c;
+                FloatVector mv = FloatVector.broadcast(S, m);
                 FloatVector acc = FloatVector.zero(S);
                 int i = 0;
-                for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, in, x + i));
-                float sum = VectorMath.sum(acc);
-                for (; i < c; i++) sum += in[x + i];
-                float m = sum / c;
-                FloatVector mv = FloatVector.broadcast(S, m);
-                acc = FloatVector.zero(S);
-                for (i = 0; i < bound; i += L) {
+                for (; i < bound; i += L) {
                     FloatVector d = FloatVector.fromArray(S, in, x + i).sub(mv);
                     acc = d.fma(d, acc);
                 }
-                float var = VectorMath.sum(acc);
+                for (int h = L / 2; h >= 1; h /= 2) acc = acc.add(acc.slice(h)); // a fixed tree, see VectorMath
+                float var = acc.lane(0);
                 for (; i < c; i++) {
                     float d = in[x + i] - m;
                     var = Math.fma(d, d, var);
@@ -74,8 +71,12 @@ final class LayerNorm {
                     sumD = sumD.add(d);
                     sumDn = d.fma(n, sumDn);
                 }
-                float dMean = VectorMath.sum(sumD);
-                float dnMean = VectorMath.sum(sumDn);
+                for (int h = L / 2; h >= 1; h /= 2) { // fixed trees, see VectorMath
+                    sumD = sumD.add(sumD.slice(h));
+                    sumDn = sumDn.add(sumDn.slice(h));
+                }
+                float dMean = sumD.lane(0);
+                float dnMean = sumDn.lane(0);
                 for (; i < c; i++) {
                     float n = (in[x + i] - mean[r]) * rstd[r];
                     float d = dOut[x + i] * p[weightOff + i];

@@ -37,6 +37,13 @@ final class Matmul {
     static final int B_BLOCK_BYTES = 256 << 10;
     static final int KC_STRIDED = 256;
 
+    /**
+     * Where a tile's accumulators start: C itself ({@code LOAD}, row stride ldc), the bias row
+     * ({@code BIAS}, every row the same) or zeros ({@code ZERO}). Tiles take the start as an
+     * array, offset and row stride and load it plainly: a helper returning vectors would box them
+     * whenever the JIT declines to inline it.
+     */
+    private static final float[] ZEROS = new float[NV * L];
     private static final int ZERO = 0;
     private static final int LOAD = 1;
     private static final int BIAS = 2;
@@ -142,20 +149,22 @@ final class Matmul {
     /** {@link #block} on packed panels for the full tiles; the columns past them read B as it is. */
     private static void packedBlock(float[] c, int cOff, int ldc, float[] a, int aOff, int ars, int acs, float[] packed,
                                     float[] b, int bOff, float[] bias, int biasOff, int i0, int i1, int n, int kc, int mode) {
+        float[] init = mode == LOAD ? c : mode == BIAS ? bias : ZEROS;
+        int ir = mode == LOAD ? ldc : 0;
         int full = n / TILE * TILE;
         int i = i0;
         for (; i + MR <= i1; i += MR) {
             int ci = cOff + i * ldc;
             int ai = aOff + i * ars;
             for (int j = 0; j < full; j += TILE) {
-                tile4x4p(c, ci + j, ldc, a, ai, ars, acs, packed, j * kc, kc, mode, bias, biasOff + j);
+                tile4x4p(c, ci + j, ldc, a, ai, ars, acs, packed, j * kc, kc, init, origin(mode, ci + j, biasOff + j), ir);
             }
         }
         for (; i < i1; i++) {
             int ci = cOff + i * ldc;
             int ai = aOff + i * ars;
             for (int j = 0; j < full; j += TILE) {
-                tile1x4(c, ci + j, a, ai, acs, packed, j * kc, TILE, kc, mode, bias, biasOff + j);
+                tile1x4(c, ci + j, a, ai, acs, packed, j * kc, TILE, kc, init, origin(mode, ci + j, biasOff + j), ir);
             }
         }
         if (full < n) {
@@ -177,17 +186,19 @@ final class Matmul {
      */
     private static void block(float[] c, int cOff, int ldc, float[] a, int aOff, int ars, int acs, float[] b, int bOff,
                               int ldb, float[] bias, int biasOff, int i0, int i1, int n, int kc, int mode) {
+        float[] init = mode == LOAD ? c : mode == BIAS ? bias : ZEROS;
+        int ir = mode == LOAD ? ldc : 0;
         int i = i0;
         for (; i + MR <= i1; i += MR) {
             int ci = cOff + i * ldc;
             int ai = aOff + i * ars;
             int j = 0;
-            for (; j + TILE <= n; j += TILE) tile4x4(c, ci + j, ldc, a, ai, ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
-            for (; j + 2 * L <= n; j += 2 * L) tile4x2(c, ci + j, ldc, a, ai, ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
-            for (; j + L <= n; j += L) tile4x1(c, ci + j, ldc, a, ai, ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            for (; j + TILE <= n; j += TILE) tile4x4(c, ci + j, ldc, a, ai, ars, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + j, biasOff + j), ir);
+            for (; j + 2 * L <= n; j += 2 * L) tile4x2(c, ci + j, ldc, a, ai, ars, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + j, biasOff + j), ir);
+            for (; j + L <= n; j += L) tile4x1(c, ci + j, ldc, a, ai, ars, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + j, biasOff + j), ir);
             for (; j < n; j++) {
                 for (int r = 0; r < MR; r++) {
-                    scalar(c, ci + r * ldc + j, a, ai + r * ars, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+                    scalar(c, ci + r * ldc + j, a, ai + r * ars, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + r * ldc + j, biasOff + j), ir);
                 }
             }
         }
@@ -195,10 +206,15 @@ final class Matmul {
             int ci = cOff + i * ldc;
             int ai = aOff + i * ars;
             int j = 0;
-            for (; j + TILE <= n; j += TILE) tile1x4(c, ci + j, a, ai, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
-            for (; j + L <= n; j += L) tile1x1(c, ci + j, a, ai, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
-            for (; j < n; j++) scalar(c, ci + j, a, ai, acs, b, bOff + j, ldb, kc, mode, bias, biasOff + j);
+            for (; j + TILE <= n; j += TILE) tile1x4(c, ci + j, a, ai, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + j, biasOff + j), ir);
+            for (; j + L <= n; j += L) tile1x1(c, ci + j, a, ai, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + j, biasOff + j), ir);
+            for (; j < n; j++) scalar(c, ci + j, a, ai, acs, b, bOff + j, ldb, kc, init, origin(mode, ci + j, biasOff + j), ir);
         }
+    }
+
+    /** The offset in {@code init} where a tile starting at C index {@code ci} (bias index {@code bi}) starts. */
+    private static int origin(int mode, int ci, int bi) {
+        return mode == LOAD ? ci : mode == BIAS ? bi : 0;
     }
 
     /**
@@ -213,36 +229,28 @@ final class Matmul {
         return Math.min(k, kc);
     }
 
-    private static FloatVector start(int mode, float[] c, int ci, float[] bias, int bi) {
-        return switch (mode) {
-            case LOAD -> FloatVector.fromArray(S, c, ci);
-            case BIAS -> FloatVector.fromArray(S, bias, bi);
-            default -> FloatVector.zero(S);
-        };
-    }
-
     /** The register tile: 4 rows × 4 vectors of C, over {@code kc} steps of k. */
     private static void tile4x4(float[] c, int ci, int ldc, float[] a, int ai, int ars, int acs, float[] b, int bi,
-                                int ldb, int kc, int mode, float[] bias, int biasi) {
+                                int ldb, int kc, float[] init, int io, int ir) {
         int c1 = ci + ldc;
         int c2 = c1 + ldc;
         int c3 = c2 + ldc;
-        FloatVector c00 = start(mode, c, ci, bias, biasi);
-        FloatVector c01 = start(mode, c, ci + L, bias, biasi + L);
-        FloatVector c02 = start(mode, c, ci + 2 * L, bias, biasi + 2 * L);
-        FloatVector c03 = start(mode, c, ci + 3 * L, bias, biasi + 3 * L);
-        FloatVector c10 = start(mode, c, c1, bias, biasi);
-        FloatVector c11 = start(mode, c, c1 + L, bias, biasi + L);
-        FloatVector c12 = start(mode, c, c1 + 2 * L, bias, biasi + 2 * L);
-        FloatVector c13 = start(mode, c, c1 + 3 * L, bias, biasi + 3 * L);
-        FloatVector c20 = start(mode, c, c2, bias, biasi);
-        FloatVector c21 = start(mode, c, c2 + L, bias, biasi + L);
-        FloatVector c22 = start(mode, c, c2 + 2 * L, bias, biasi + 2 * L);
-        FloatVector c23 = start(mode, c, c2 + 3 * L, bias, biasi + 3 * L);
-        FloatVector c30 = start(mode, c, c3, bias, biasi);
-        FloatVector c31 = start(mode, c, c3 + L, bias, biasi + L);
-        FloatVector c32 = start(mode, c, c3 + 2 * L, bias, biasi + 2 * L);
-        FloatVector c33 = start(mode, c, c3 + 3 * L, bias, biasi + 3 * L);
+        FloatVector c00 = FloatVector.fromArray(S, init, io);
+        FloatVector c01 = FloatVector.fromArray(S, init, io + L);
+        FloatVector c02 = FloatVector.fromArray(S, init, io + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(S, init, io + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, init, io + ir);
+        FloatVector c11 = FloatVector.fromArray(S, init, io + ir + L);
+        FloatVector c12 = FloatVector.fromArray(S, init, io + ir + 2 * L);
+        FloatVector c13 = FloatVector.fromArray(S, init, io + ir + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, init, io + 2 * ir);
+        FloatVector c21 = FloatVector.fromArray(S, init, io + 2 * ir + L);
+        FloatVector c22 = FloatVector.fromArray(S, init, io + 2 * ir + 2 * L);
+        FloatVector c23 = FloatVector.fromArray(S, init, io + 2 * ir + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, init, io + 3 * ir);
+        FloatVector c31 = FloatVector.fromArray(S, init, io + 3 * ir + L);
+        FloatVector c32 = FloatVector.fromArray(S, init, io + 3 * ir + 2 * L);
+        FloatVector c33 = FloatVector.fromArray(S, init, io + 3 * ir + 3 * L);
         int a0 = ai;
         int a1 = ai + ars;
         int a2 = a1 + ars;
@@ -295,26 +303,26 @@ final class Matmul {
 
     /** {@link #tile4x4} on a packed panel of B: row stride {@link #TILE}, a constant. */
     private static void tile4x4p(float[] c, int ci, int ldc, float[] a, int ai, int ars, int acs, float[] b, int bi,
-                                 int kc, int mode, float[] bias, int biasi) {
+                                 int kc, float[] init, int io, int ir) {
         int c1 = ci + ldc;
         int c2 = c1 + ldc;
         int c3 = c2 + ldc;
-        FloatVector c00 = start(mode, c, ci, bias, biasi);
-        FloatVector c01 = start(mode, c, ci + L, bias, biasi + L);
-        FloatVector c02 = start(mode, c, ci + 2 * L, bias, biasi + 2 * L);
-        FloatVector c03 = start(mode, c, ci + 3 * L, bias, biasi + 3 * L);
-        FloatVector c10 = start(mode, c, c1, bias, biasi);
-        FloatVector c11 = start(mode, c, c1 + L, bias, biasi + L);
-        FloatVector c12 = start(mode, c, c1 + 2 * L, bias, biasi + 2 * L);
-        FloatVector c13 = start(mode, c, c1 + 3 * L, bias, biasi + 3 * L);
-        FloatVector c20 = start(mode, c, c2, bias, biasi);
-        FloatVector c21 = start(mode, c, c2 + L, bias, biasi + L);
-        FloatVector c22 = start(mode, c, c2 + 2 * L, bias, biasi + 2 * L);
-        FloatVector c23 = start(mode, c, c2 + 3 * L, bias, biasi + 3 * L);
-        FloatVector c30 = start(mode, c, c3, bias, biasi);
-        FloatVector c31 = start(mode, c, c3 + L, bias, biasi + L);
-        FloatVector c32 = start(mode, c, c3 + 2 * L, bias, biasi + 2 * L);
-        FloatVector c33 = start(mode, c, c3 + 3 * L, bias, biasi + 3 * L);
+        FloatVector c00 = FloatVector.fromArray(S, init, io);
+        FloatVector c01 = FloatVector.fromArray(S, init, io + L);
+        FloatVector c02 = FloatVector.fromArray(S, init, io + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(S, init, io + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, init, io + ir);
+        FloatVector c11 = FloatVector.fromArray(S, init, io + ir + L);
+        FloatVector c12 = FloatVector.fromArray(S, init, io + ir + 2 * L);
+        FloatVector c13 = FloatVector.fromArray(S, init, io + ir + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, init, io + 2 * ir);
+        FloatVector c21 = FloatVector.fromArray(S, init, io + 2 * ir + L);
+        FloatVector c22 = FloatVector.fromArray(S, init, io + 2 * ir + 2 * L);
+        FloatVector c23 = FloatVector.fromArray(S, init, io + 2 * ir + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, init, io + 3 * ir);
+        FloatVector c31 = FloatVector.fromArray(S, init, io + 3 * ir + L);
+        FloatVector c32 = FloatVector.fromArray(S, init, io + 3 * ir + 2 * L);
+        FloatVector c33 = FloatVector.fromArray(S, init, io + 3 * ir + 3 * L);
         int a0 = ai;
         int a1 = ai + ars;
         int a2 = a1 + ars;
@@ -367,18 +375,18 @@ final class Matmul {
 
     /** 4 rows × 2 vectors: narrow outputs (one attention head) still get 8 independent chains. */
     private static void tile4x2(float[] c, int ci, int ldc, float[] a, int ai, int ars, int acs, float[] b, int bi,
-                                int ldb, int kc, int mode, float[] bias, int biasi) {
+                                int ldb, int kc, float[] init, int io, int ir) {
         int c1 = ci + ldc;
         int c2 = c1 + ldc;
         int c3 = c2 + ldc;
-        FloatVector c00 = start(mode, c, ci, bias, biasi);
-        FloatVector c01 = start(mode, c, ci + L, bias, biasi + L);
-        FloatVector c10 = start(mode, c, c1, bias, biasi);
-        FloatVector c11 = start(mode, c, c1 + L, bias, biasi + L);
-        FloatVector c20 = start(mode, c, c2, bias, biasi);
-        FloatVector c21 = start(mode, c, c2 + L, bias, biasi + L);
-        FloatVector c30 = start(mode, c, c3, bias, biasi);
-        FloatVector c31 = start(mode, c, c3 + L, bias, biasi + L);
+        FloatVector c00 = FloatVector.fromArray(S, init, io);
+        FloatVector c01 = FloatVector.fromArray(S, init, io + L);
+        FloatVector c10 = FloatVector.fromArray(S, init, io + ir);
+        FloatVector c11 = FloatVector.fromArray(S, init, io + ir + L);
+        FloatVector c20 = FloatVector.fromArray(S, init, io + 2 * ir);
+        FloatVector c21 = FloatVector.fromArray(S, init, io + 2 * ir + L);
+        FloatVector c30 = FloatVector.fromArray(S, init, io + 3 * ir);
+        FloatVector c31 = FloatVector.fromArray(S, init, io + 3 * ir + L);
         int a1 = ai + ars;
         int a2 = a1 + ars;
         int a3 = a2 + ars;
@@ -412,14 +420,14 @@ final class Matmul {
 
     /** 4 rows × 1 vector. */
     private static void tile4x1(float[] c, int ci, int ldc, float[] a, int ai, int ars, int acs, float[] b, int bi,
-                                int ldb, int kc, int mode, float[] bias, int biasi) {
+                                int ldb, int kc, float[] init, int io, int ir) {
         int c1 = ci + ldc;
         int c2 = c1 + ldc;
         int c3 = c2 + ldc;
-        FloatVector c0 = start(mode, c, ci, bias, biasi);
-        FloatVector c1v = start(mode, c, c1, bias, biasi);
-        FloatVector c2v = start(mode, c, c2, bias, biasi);
-        FloatVector c3v = start(mode, c, c3, bias, biasi);
+        FloatVector c0 = FloatVector.fromArray(S, init, io);
+        FloatVector c1v = FloatVector.fromArray(S, init, io + ir);
+        FloatVector c2v = FloatVector.fromArray(S, init, io + 2 * ir);
+        FloatVector c3v = FloatVector.fromArray(S, init, io + 3 * ir);
         int a1 = ai + ars;
         int a2 = a1 + ars;
         int a3 = a2 + ars;
@@ -439,11 +447,11 @@ final class Matmul {
 
     /** A leftover row against a full column tile. */
     private static void tile1x4(float[] c, int ci, float[] a, int ai, int acs, float[] b, int bi, int ldb, int kc,
-                                int mode, float[] bias, int biasi) {
-        FloatVector c0 = start(mode, c, ci, bias, biasi);
-        FloatVector c1 = start(mode, c, ci + L, bias, biasi + L);
-        FloatVector c2 = start(mode, c, ci + 2 * L, bias, biasi + 2 * L);
-        FloatVector c3 = start(mode, c, ci + 3 * L, bias, biasi + 3 * L);
+                                float[] init, int io, int ir) {
+        FloatVector c0 = FloatVector.fromArray(S, init, io);
+        FloatVector c1 = FloatVector.fromArray(S, init, io + L);
+        FloatVector c2 = FloatVector.fromArray(S, init, io + 2 * L);
+        FloatVector c3 = FloatVector.fromArray(S, init, io + 3 * L);
         for (int p = 0; p < kc; p++) {
             int bp = bi + p * ldb;
             FloatVector x = FloatVector.broadcast(S, a[ai + p * acs]);
@@ -460,8 +468,8 @@ final class Matmul {
 
     /** One row, one vector: the columns left over after the full tiles. */
     private static void tile1x1(float[] c, int ci, float[] a, int ai, int acs, float[] b, int bi, int ldb, int kc,
-                                int mode, float[] bias, int biasi) {
-        FloatVector c0 = start(mode, c, ci, bias, biasi);
+                                float[] init, int io, int ir) {
+        FloatVector c0 = FloatVector.fromArray(S, init, io);
         for (int p = 0; p < kc; p++) {
             c0 = FloatVector.broadcast(S, a[ai + p * acs]).fma(FloatVector.fromArray(S, b, bi + p * ldb), c0);
         }
@@ -470,8 +478,8 @@ final class Matmul {
 
     /** The scalar tail: columns past the last full vector; Math.fma keeps the vector lanes' rounding. */
     private static void scalar(float[] c, int ci, float[] a, int ai, int acs, float[] b, int bi, int ldb, int kc,
-                               int mode, float[] bias, int biasi) {
-        float acc = mode == LOAD ? c[ci] : mode == BIAS ? bias[biasi] : 0f;
+                               float[] init, int io, int ir) {
+        float acc = init[io];
         for (int p = 0; p < kc; p++) acc = Math.fma(a[ai + p * acs], b[bi + p * ldb], acc);
         c[ci] = acc;
     }

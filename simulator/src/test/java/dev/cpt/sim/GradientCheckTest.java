@@ -19,6 +19,7 @@ class GradientCheckTest {
     @CsvSource({
         "2, 16, 2, 8, 32, 2, 8, 1",   // toy-xs's structure, tiny: head size 8 < one vector
         "2, 20, 4, 12, 40, 3, 11, 2", // odd sizes: every scalar tail, T < context, 2 threads
+        "1, 32, 2, 40, 24, 2, 37, 2", // T 37: whole, masked and scalar softmax vectors; full 4x4 tiles
     })
     void everyTensorMatchesCentralDifferences(int layers, int d, int heads, int ctx, int vocab, int batch, int seqLen,
                                               int threads) {

@@ -168,6 +168,30 @@ class SimEngineTest {
         }
     }
 
+    /**
+     * Buffers are allocated once per batch shape: a training step allocates no arrays, only the
+     * few small task objects (lambdas) it hands the worker pool and its result record.
+     */
+    @Test
+    void aTrainingStepAllocatesNoBuffers() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (SimEngine e = new SimEngine(SHAPE, OPT, 1, SEQ_LEN, 1)) {
+            Batch b = batch(1, SHAPE.vocabSize());
+            // Until C2 compiles the kernels, the Vector API's fallback boxes every vector; a model this
+            // small needs a thousand or more steps before the last kernel is compiled. So: windows of
+            // 200 steps until one allocates (almost) nothing, or 40 windows.
+            long perStep = Long.MAX_VALUE;
+            for (int window = 0; window < 40 && perStep >= 16 * 1024; window++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) e.trainStep(b, 1e-3, 0.1);
+                perStep = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
+            }
+            System.out.println("bytes allocated per training step: " + perStep);
+            // The smallest activation buffer alone (one row of losses) is 240 bytes; all of them are ~1 MB.
+            assertThat(perStep).isLessThan(16 * 1024);
+        }
+    }
+
     @Test
     void createReadsTheSpecAndRefusesOtherArchitectures() {
         String spec = """
