@@ -4,6 +4,7 @@ import dev.cpt.plan.RunPlan;
 import dev.cpt.plan.Share;
 import dev.cpt.plan.Stage;
 import dev.cpt.spec.SpecException;
+import dev.cpt.sweep.SweepSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "validate",
         abbreviateSynopsis = true,
         description = {
-            "Check run specs and summarize their stages, or list every problem.",
+            "Check run specs (or sweep specs) and summarize their stages (or runs), or list every problem.",
             "",
             "Reads, validates and plans each spec, as training would, without reading data files; writes "
                     + "nothing. Exit code 0 when every spec is fine, 1 when any has a problem."
@@ -43,6 +44,15 @@ final class ValidateCommand implements Callable<Integer> {
         int failed = 0;
         for (Path file : specFiles) {
             try {
+                if (isSweep(file)) {
+                    SweepSpec sweep = SweepSpec.read(file);
+                    out.println(file + ": ok — sweep of " + sweep.variants().size() + (sweep.variants().size() == 1 ? " run" : " runs"));
+                    for (SweepSpec.Variant v : sweep.variants()) {
+                        out.println("  " + v.name() + ": " + count(v.plan().totalSteps()) + " steps, "
+                                + count(v.plan().totalSteps() * v.plan().tokensPerStep()) + " tokens");
+                    }
+                    continue;
+                }
                 RunPlan plan = RunPlan.load(file);
                 summarize(file, plan).forEach(out::println);
             } catch (SpecException e) {
@@ -53,6 +63,16 @@ final class ValidateCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return failed == 0 ? 0 : Cpt.EXIT_FAILURE;
+    }
+
+    /** A sweep spec has a {@code base}; a run spec cannot (unknown fields are errors there). */
+    private static boolean isSweep(Path file) {
+        try {
+            var tree = dev.cpt.spec.SpecReader.mapper().readTree(dev.cpt.spec.SpecReader.readText(file));
+            return tree != null && tree.isObject() && tree.has("base");
+        } catch (java.io.IOException | SpecException e) {
+            return false; // the run-spec reader will say what is wrong with it
+        }
     }
 
     /** {@code SPEC.json: ok — 2 stages, 3,906 steps, 7,999,488 tokens …} and one line per stage. */
