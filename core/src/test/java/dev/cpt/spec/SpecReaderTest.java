@@ -49,7 +49,7 @@ class SpecReaderTest {
         assertThat(spec.seed()).isEqualTo(0L);
         assertThat(spec.model().preset()).isEqualTo("toy-s");
         assertThat(spec.model().shape()).isEqualTo(new ModelSpec.Shape("gpt2", 4, 128, 4, 128, 256));
-        assertThat(spec.batch()).isEqualTo(new BatchSpec(16, 128));
+        assertThat(spec.batch()).isEqualTo(new BatchSpec(16, 128, null));
         assertThat(spec.batch().tokensPerStep()).isEqualTo(2048L);
         assertThat(spec.datasets()).containsOnlyKeys("en", "de");
         assertThat(spec.datasets().get("de")).isEqualTo(new DatasetSpec("data/de/train.bin", "data/de/val.bin"));
@@ -188,6 +188,20 @@ class SpecReaderTest {
         assertThat(new Problems.Problem("", "the spec is empty (null)")).hasToString("the spec is empty (null)");
         SpecException e = new SpecException("a.json", List.of(new Problems.Problem("seed", "x"), new Problems.Problem("name", "y")));
         assertThat(e).hasMessage("a.json: 2 problems\n  seed: x\n  name: y");
+    }
+
+    @Test
+    void microBatchMustDivideTheBatch() {
+        assertThat(problems(VALID.replace("\"seqLen\": 128", "\"seqLen\": 128, \"microBatch\": 5")))
+                .extracting(Object::toString)
+                .containsExactly("batch.microBatch: microBatch 5 does not divide sequences 16");
+        assertThat(problems(VALID.replace("\"seqLen\": 128", "\"seqLen\": 128, \"microBatch\": 0")))
+                .extracting(Object::toString)
+                .containsExactly("batch.microBatch: 0 must be positive");
+        RunSpec spec = SpecReader.read(VALID.replace("\"seqLen\": 128", "\"seqLen\": 128, \"microBatch\": 4"), "s");
+        assertThat(spec.batch().accumulationSteps()).isEqualTo(4);
+        assertThat(spec.batch().tokensPerStep()).isEqualTo(2048L);
+        assertThat(SpecReader.read(VALID, "s").batch().accumulationSteps()).isEqualTo(1);
     }
 
     @Test
