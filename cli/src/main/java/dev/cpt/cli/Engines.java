@@ -27,8 +27,13 @@ final class Engines {
      * that name the same files share one opening (the files are memory-mapped, not copied).
      */
     static DataProvider dataProvider() {
+        return dataProvider(Path.of(""));
+    }
+
+    /** As {@link #dataProvider()}, with relative paths against {@code base}. */
+    static DataProvider dataProvider(Path base) {
         Map<String, DataSources> opened = new HashMap<>();
-        Path cwd = Path.of("").toAbsolutePath();
+        Path cwd = base.toAbsolutePath();
         return plan -> {
             try {
                 String key = dev.cpt.record.Json.MAPPER.writeValueAsString(plan.spec().datasets()) + "|" + plan.spec().model().shape().vocabSize();

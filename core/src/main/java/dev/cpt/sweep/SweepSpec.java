@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  *   "variants": { "rewarm": {},
  *                 "constant-min": { "stages[1].lr": { "type": "constant", "value": 3e-4 } } },
  *   "grid": { "stages[1].replay.fraction": [0, 0.01, 0.05, 0.25] },
- *   "seeds": [1, 2] }
+ *   "seeds": [1, 2],
+ *   "description": "free text: what the sweep is for" }
  * }</pre>
  *
  * <p>Paths are written as problem paths are ({@code stages[1].lr.max}, {@code eval.every}); a value
@@ -86,7 +87,7 @@ public record SweepSpec(String name, String source, ObjectNode json, Path baseFi
         }
     }
 
-    static final List<String> FIELDS = List.of("name", "base", "variants", "grid", "seeds");
+    static final List<String> FIELDS = List.of("name", "description", "base", "variants", "grid", "seeds");
 
     /** Declared variant names: safe as a directory name everywhere, and not an option or a hidden file. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+=,-]{0,99}");
@@ -123,6 +124,10 @@ public record SweepSpec(String name, String source, ObjectNode json, Path baseFi
         });
 
         String name = text(sweep, "name", p);
+        JsonNode description = sweep.get("description");
+        if (description != null && !description.isTextual()) {
+            p.add("description", "expected text (what the sweep is for), got " + SpecPath.describe(description));
+        }
         Path baseFile = null;
         ObjectNode base = null;
         JsonNode b = sweep.get("base");

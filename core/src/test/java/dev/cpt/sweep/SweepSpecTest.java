@@ -112,10 +112,11 @@ class SweepSpecTest {
     @Test
     void theSweepItselfIsCheckedStrictly() {
         List<Problems.Problem> p = problems(BASE, """
-            "variant": {}, "seeds": [1, 1.5, 1], "grid": { "stages[1].lr.max": 0.1, "eval.every": [] },
+            "variant": {}, "description": 7, "seeds": [1, 1.5, 1], "grid": { "stages[1].lr.max": 0.1, "eval.every": [] },
             "variants": { "bad name/x": {}, "ok": 3 }
             """);
-        assertProblem(p, "variant", "unknown field", "allowed: name, base, variants, grid, seeds");
+        assertProblem(p, "variant", "unknown field", "allowed: name, description, base, variants, grid, seeds");
+        assertProblem(p, "description", "expected text");
         assertProblem(p, "seeds[1]", "expected a whole number, got 1.5");
         assertProblem(p, "seeds[2]", "listed twice");
         assertProblem(p, "grid[\"stages[1].lr.max\"]", "expected a list of values", "[value]");

@@ -1,0 +1,160 @@
+package dev.cpt.cli;
+
+import dev.cpt.reproduce.Claim;
+import dev.cpt.reproduce.Experiment;
+import dev.cpt.reproduce.Reproduction;
+import dev.cpt.reproduce.ScaledSweep;
+import dev.cpt.sweep.SweepListener;
+import dev.cpt.sweep.SweepResult;
+import dev.cpt.sweep.SweepSpec;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code cpt reproduce --out DIR}: the paper's experiments on the simulator, and the claims report. */
+@Command(name = "reproduce",
+        sortOptions = false,
+        description = {
+            "Run the experiments of PAPER.md (the sweep specs in examples/paper/) on the simulator, judge the claims "
+                    + "C1-C13 by rules fixed in code, and write DIR/report.md: a claims table with every comparison's "
+                    + "per-seed numbers and verdict, and per experiment a table of final losses and the paper's figures.",
+            "",
+            "Runs from the project's root (the specs name data/builtin/...); builds the built-in corpora first when "
+                    + "data/builtin is missing. A rerun reuses finished runs and resumes interrupted ones. "
+                    + "Full: about 40 min on 2 cores; --quick: about 15."
+        })
+final class ReproduceCommand implements Callable<Integer> {
+
+    /** The step-count scale of --quick. */
+    static final double QUICK_SCALE = 1.0 / 3;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the runs and report.md go.")
+    Path out;
+
+    @Option(names = "--quick", description = "Every step count ×1/3 (scale " + "0.333" + "): about a third of the time.")
+    boolean quick;
+
+    @Option(names = "--scale", paramLabel = "F", description = "Multiply every step count of the specs by F (default 1; --quick: 1/3).")
+    Double scale;
+
+    @Option(names = "--seeds", defaultValue = "2", paramLabel = "N",
+            description = "Seeds 1..N of every run; verdicts need at least 2. Default: ${DEFAULT-VALUE}.")
+    int seeds;
+
+    @Option(names = "--jobs", defaultValue = "0", paramLabel = "N", description = "Runs at once (default: one per core).")
+    int jobs;
+
+    @Option(names = "--only", split = ",", paramLabel = "EXPERIMENT",
+            description = "Run only these experiments (comma-separated): rewarm, replay, recipe, no-shift, infinite, iid-splits, ptwd.")
+    List<String> only = new ArrayList<>();
+
+    @Option(names = "--specs", defaultValue = "examples/paper", paramLabel = "DIR",
+            description = "The experiments' sweep specs. Default: ${DEFAULT-VALUE}.")
+    Path specs;
+
+    @Option(names = "--root", defaultValue = ".", paramLabel = "DIR",
+            description = "The directory the specs' data paths (data/builtin/...) are relative to; the built-in corpora "
+                    + "are built there when missing. Default: the current directory.")
+    Path root;
+
+    @Override
+    public Integer call() throws Exception {
+        if (quick && scale != null) throw new CliException("--quick and --scale: give one of them");
+        double f = scale != null ? scale : quick ? QUICK_SCALE : 1;
+        if (!(f > 0) || Double.isInfinite(f)) throw new CliException("--scale must be positive, not " + scale);
+        if (seeds < 1) throw new CliException("--seeds must be at least 1, not " + seeds);
+        for (String id : only) {
+            try {
+                Experiment.byId(id);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--only: " + e.getMessage());
+            }
+        }
+        if (!ScaledSweep.hasAll(specs)) {
+            throw new CliException(specs + " does not hold the experiments' specs (" + String.join(", ",
+                    Experiment.ALL.stream().map(Experiment::file).toList()) + "); run from the project's root or give --specs");
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int j = jobs > 0 ? jobs : Runtime.getRuntime().availableProcessors();
+        StringBuilder command = new StringBuilder("cpt reproduce");
+        if (quick) command.append(" --quick");
+        if (scale != null) command.append(" --scale ").append(scale);
+        command.append(" --seeds ").append(seeds);
+        if (!only.isEmpty()) command.append(" --only ").append(String.join(",", only));
+        if (!root.equals(Path.of("."))) command.append(" --root ").append(root);
+        command.append(" --out ").append(out);
+        var options = new Reproduction.Options(f, seeds, j, List.copyOf(only), command.toString());
+
+        Reproduction.read(specs, options); // every spec valid before anything is built or run
+        Path builtin = root.resolve("data/builtin").normalize();
+        if (!Files.exists(builtin.resolve("corpora.json"))) {
+            err.println("building the built-in corpora first: cpt prepare --builtin " + builtin);
+            int rc = new CommandLine(new Cpt()).setOut(o).setErr(err).execute("prepare", "--builtin", builtin.toString());
+            if (rc != 0) throw new CliException("cpt prepare --builtin " + builtin + " failed (exit " + rc + ")");
+        }
+
+        ProgressBar[] bar = new ProgressBar[1];
+        Reproduction.Result result;
+        try {
+            result = Reproduction.run(specs, out, options, Engines.Kind.sim.factory(), Engines.dataProvider(root), new Reproduction.Listener() {
+                @Override
+                public SweepListener experimentStarted(Experiment e, SweepSpec sweep, int reused) {
+                    return new SweepListener() {
+                        @Override
+                        public void sweepStarted(List<String> variants, long done, long total) {
+                            bar[0] = Progress.bar(e.section() + " " + e.id() + " (" + variants.size() + " runs"
+                                    + (reused > 0 ? ", " + reused + " reused" : "") + ")", total);
+                            bar[0].stepTo(done);
+                        }
+
+                        @Override
+                        public void stepDone(String variant, long variantDone, long done, long total) {
+                            bar[0].stepTo(done);
+                        }
+
+                        @Override
+                        public void variantFailed(String variant, String error) {
+                            bar[0].setExtraMessage(" " + variant + " failed");
+                        }
+                    };
+                }
+
+                @Override
+                public void experimentFinished(Experiment e, SweepResult r) {
+                    if (bar[0] != null) bar[0].close();
+                    bar[0] = null;
+                }
+            });
+        } catch (IllegalStateException e) {
+            throw new CliException(e.getMessage(), e);
+        } finally {
+            if (bar[0] != null) bar[0].close();
+        }
+        for (Claim.Result c : result.claims()) {
+            o.println("  " + c.claim().id() + ": " + c.verdict());
+        }
+        o.println("report: " + result.report());
+        if (!result.ok()) {
+            err.println(result.failures().size() + " run(s) failed:");
+            for (String f2 : result.failures()) err.println("  " + f2);
+            return Cpt.EXIT_FAILURE;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.cpt.reproduce;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cpt.metrics.RunSummary;
+import dev.cpt.record.AtomicFiles;
+import dev.cpt.record.Json;
+import dev.cpt.report.VariantResult;
+import dev.cpt.sweep.DataProvider;
+import dev.cpt.sweep.SweepListener;
+import dev.cpt.sweep.SweepResult;
+import dev.cpt.sweep.SweepRunner;
+import dev.cpt.sweep.SweepSpec;
+import dev.cpt.train.EngineFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the paper's experiments ({@code examples/paper/*.json}, {@link Experiment#ALL}) as sweeps
+ * into {@code OUT/<experiment>/}, judges the claims and writes {@code OUT/report.md}.
+ *
+ * <p>A run identical to one an earlier experiment finished (the same spec but for its name: the
+ * union and D1-only baselines, the recipe, replay 0%) is not trained again: its records are copied,
+ * which gives the very numbers a new run would (runs are deterministic). A rerun skips what is
+ * finished and resumes what was interrupted (the sweep runner's rules).
+ */
+public final class Reproduction {
+    private Reproduction() {}
+
+    /**
+     * @param scale   multiplies every step count of the specs ({@link ScaledSweep}); 1 = as written
+     * @param seeds   seeds 1..N of every run
+     * @param jobs    runs at once
+     * @param only    experiment ids to run (empty: all); the report judges what it has
+     * @param command the command line, for the report
+     */
+    public record Options(double scale, int seeds, int jobs, List<String> only, String command) {}
+
+    /** Per experiment, what to tell the user while it runs. */
+    public interface Listener {
+        /** The experiment is about to run; the returned listener follows its sweep. */
+        SweepListener experimentStarted(Experiment experiment, SweepSpec sweep, int reused);
+
+        default void experimentFinished(Experiment experiment, SweepResult result) {}
+    }
+
+    public record Result(Path report, List<Claim.Result> claims, List<String> failures) {
+        public boolean ok() {
+            return failures.isEmpty();
+        }
+    }
+
+    /** Reads (and so validates) every experiment's sweep at the options' scale and seeds, before anything runs. */
+    public static Map<Experiment, SweepSpec> read(Path specs, Options o) {
+        Map<Experiment, SweepSpec> sweeps = new LinkedHashMap<>();
+        for (Experiment e : Experiment.ALL) {
+            if (!o.only().isEmpty() && !o.only().contains(e.id())) continue;
+            sweeps.put(e, ScaledSweep.read(specs.resolve(e.file()), o.scale(), o.seeds()));
+        }
+        return sweeps;
+    }
+
+    public static Result run(Path specs, Path out, Options o, EngineFactory engines, DataProvider data, Listener listener)
+            throws IOException {
+        for (String id : o.only()) Experiment.byId(id);
+        Map<Experiment, SweepSpec> sweeps = read(specs, o);
+        long start = System.nanoTime();
+        Files.createDirectories(out);
+
+        Map<String, Path> finished = new HashMap<>(); // spec without its name → a finished run's directory
+        Outcomes outcomes = new Outcomes();
+        Map<Experiment, List<VariantResult>> results = new LinkedHashMap<>();
+        List<String> failures = new ArrayList<>();
+        for (var entry : sweeps.entrySet()) {
+            Experiment e = entry.getKey();
+            SweepSpec sweep = entry.getValue();
+            Path dir = out.resolve(e.id());
+            int reused = 0;
+            for (SweepSpec.Variant v : sweep.variants()) {
+                Path from = finished.get(key(v));
+                Path to = SweepRunner.runDir(dir, v.name());
+                if (from != null && !Files.exists(to.resolve("summary.json")) && !Files.exists(to.resolve("spec.json"))) {
+                    copyFinished(from, to, v);
+                    reused++;
+                }
+            }
+            SweepResult result = SweepRunner.run(sweep, dir, o.jobs(), engines, data, listener.experimentStarted(e, sweep, reused));
+            listener.experimentFinished(e, result);
+            for (int i = 0; i < sweep.variants().size(); i++) {
+                VariantResult r = result.variants().get(i);
+                if (r.summary() != null) finished.putIfAbsent(key(sweep.variants().get(i)), SweepRunner.runDir(dir, r.name()));
+                else failures.add(e.id() + "/" + r.name() + ": " + r.error());
+            }
+            outcomes.add(e.id(), result.variants());
+            results.put(e, result.variants());
+        }
+        List<Claim.Result> claims = Claims.all().stream().map(c -> c.measure(outcomes)).toList();
+        double minutes = (System.nanoTime() - start) / 60e9;
+        Path report = ReproductionReport.write(out, o, results, claims, failures, minutes);
+        return new Result(report, claims, failures);
+    }
+
+    /** What makes two runs the same run: the spec without its name. */
+    static String key(SweepSpec.Variant v) {
+        ObjectNode spec = Json.MAPPER.valueToTree(v.spec());
+        spec.remove("name");
+        return spec.toString();
+    }
+
+    /** Copies a finished run's records into {@code to} as {@code v}'s own (spec and summary carry its name). */
+    static void copyFinished(Path from, Path to, SweepSpec.Variant v) throws IOException {
+        Files.createDirectories(to);
+        AtomicFiles.write(to.resolve("metrics.jsonl"), w -> Files.copy(from.resolve("metrics.jsonl"), w));
+        RunSummary s = Json.MAPPER.readValue(from.resolve("summary.json").toFile(), RunSummary.class);
+        RunSummary renamed = new RunSummary(v.spec().name(), s.steps(), s.tokens(), s.datasets(), s.averageFinalLoss(),
+                s.finalLossWindow(), s.wallSeconds());
+        AtomicFiles.writeJson(to.resolve("spec.json"), v.spec());
+        JsonNode note = Json.MAPPER.createObjectNode().put("copiedFrom", from.toAbsolutePath().normalize().toString());
+        AtomicFiles.writeJson(to.resolve("reused.json"), note);
+        // The summary last: it is what marks the run finished.
+        AtomicFiles.writeJson(to.resolve("summary.json"), renamed);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.cpt.reproduce;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cpt.record.Json;
+import dev.cpt.spec.Problems;
+import dev.cpt.spec.SpecException;
+import dev.cpt.spec.SpecReader;
+import dev.cpt.sweep.SweepSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads an experiment's sweep spec at a scale and with seeds 1..N: every step count in it (stage
+ * {@code steps}, schedule {@code warmupSteps}/{@code cooldownSteps}/{@code annealSteps}/
+ * {@code decaySteps}, {@code eval.every}, {@code finalLoss.lastSteps}) is multiplied by
+ * {@code scale} and rounded, so every phase keeps its share of the run; learning rates, fractions,
+ * data and model are untouched. Scale 1 is the spec as written.
+ */
+public final class ScaledSweep {
+    private ScaledSweep() {}
+
+    private static final List<String> STEP_FIELDS = List.of("steps", "warmupSteps", "cooldownSteps", "annealSteps", "decaySteps");
+
+    public static SweepSpec read(Path file, double scale, int seeds) {
+        if (!(scale > 0) || Double.isInfinite(scale)) throw new IllegalArgumentException("scale must be positive, not " + scale);
+        if (seeds < 1) throw new IllegalArgumentException("seeds must be at least 1, not " + seeds);
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(SpecReader.readText(file));
+        } catch (IOException e) {
+            throw new SpecException(file.toString(), List.of(new Problems.Problem("", "not JSON: " + e.getMessage())));
+        }
+        if (!(root instanceof ObjectNode sweep)) {
+            throw new SpecException(file.toString(), List.of(new Problems.Problem("", "expected a sweep spec object")));
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        // The base inlined, so that its step counts scale with the variants'.
+        if (sweep.get("base") instanceof JsonNode b && b.isTextual()) {
+            Path baseFile = dir.resolve(b.asText());
+            try {
+                sweep.set("base", Json.MAPPER.readTree(SpecReader.readText(baseFile)));
+            } catch (IOException e) {
+                throw new SpecException(file.toString(), List.of(new Problems.Problem("base", baseFile + ": not JSON: " + e.getMessage())));
+            }
+        }
+        if (scale != 1) {
+            scaleSteps(sweep.get("base"), scale);
+            if (sweep.get("variants") instanceof ObjectNode variants) {
+                for (JsonNode overrides : variants) {
+                    if (!(overrides instanceof ObjectNode o)) continue;
+                    for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+                        Map.Entry<String, JsonNode> e = it.next();
+                        String last = e.getKey().replaceAll("\\[\\d+]$", "");
+                        last = last.substring(last.lastIndexOf('.') + 1);
+                        if (STEP_FIELDS.contains(last) && e.getValue().isIntegralNumber()) {
+                            e.setValue(Json.MAPPER.getNodeFactory().numberNode(scaled(e.getValue().asLong(), scale)));
+                        } else {
+                            scaleSteps(e.getValue(), scale);
+                        }
+                    }
+                }
+            }
+        }
+        ArrayNode list = sweep.putArray("seeds");
+        for (int s = 1; s <= seeds; s++) list.add(s);
+        return SweepSpec.read(sweep.toString(), file.toString(), dir);
+    }
+
+    static long scaled(long steps, double scale) {
+        return Math.max(1, Math.round(steps * scale));
+    }
+
+    /** Scales the step counts inside {@code node}, a run spec or a part of one. */
+    private static void scaleSteps(JsonNode node, double scale) {
+        if (node instanceof ObjectNode o) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                JsonNode v = e.getValue();
+                if (STEP_FIELDS.contains(e.getKey()) && v.isIntegralNumber()) {
+                    e.setValue(o.numberNode(scaled(v.asLong(), scale)));
+                } else {
+                    scaleSteps(v, scale);
+                }
+            }
+            if (o.get("eval") instanceof ObjectNode eval && eval.get("every") instanceof JsonNode every && every.isIntegralNumber()) {
+                // Not below 10 steps (unless written so): evaluating is not free.
+                eval.put("every", Math.max(Math.min(every.asLong(), 10), scaled(every.asLong(), scale)));
+            }
+            if (o.get("finalLoss") instanceof ObjectNode fl && fl.get("lastSteps") instanceof JsonNode last && last.isIntegralNumber()
+                    && fl.get("every") instanceof JsonNode every && every.isIntegralNumber()) {
+                // Whole multiples of the sampling interval, at least one sample.
+                long e = every.asLong();
+                fl.put("lastSteps", Math.max(e, Math.round(last.asLong() * scale / e) * e));
+            }
+        } else if (node instanceof ArrayNode a) {
+            for (JsonNode v : a) scaleSteps(v, scale);
+        }
+    }
+
+    /** Whether {@code dir} holds every experiment's sweep file. */
+    public static boolean hasAll(Path dir) {
+        return Experiment.ALL.stream().allMatch(e -> Files.isRegularFile(dir.resolve(e.file())));
+    }
+}

@@ -1,0 +1,52 @@
+package dev.cpt.reproduce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cpt.spec.ScheduleSpec;
+import dev.cpt.sweep.SweepSpec;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class ScaledSweepTest {
+
+    static final Path SPECS = Path.of("..", "examples", "paper");
+
+    @Test
+    void everyExperimentReadsAtAnyScaleWithSeedsOneToN() {
+        assertThat(ScaledSweep.hasAll(SPECS)).isTrue();
+        for (Experiment e : Experiment.ALL) {
+            SweepSpec full = ScaledSweep.read(SPECS.resolve(e.file()), 1, 2);
+            SweepSpec quick = ScaledSweep.read(SPECS.resolve(e.file()), 1.0 / 3, 2);
+            assertThat(full.variants()).hasSameSizeAs(quick.variants());
+            assertThat(full.variants()).allSatisfy(v -> assertThat(v.name()).matches(".+@seed=[12]"));
+            for (int i = 0; i < full.variants().size(); i++) {
+                long a = full.variants().get(i).plan().totalSteps(), b = quick.variants().get(i).plan().totalSteps();
+                assertThat((double) b).as(e.id() + " " + full.variants().get(i).name()).isCloseTo(a / 3.0, org.assertj.core.data.Offset.offset(2.0));
+            }
+        }
+    }
+
+    @Test
+    void stepCountsScaleInTheBaseInVariantsAndInStepPhasesButRatesAndFractionsDoNot() {
+        SweepSpec rewarm = ScaledSweep.read(SPECS.resolve("rewarm.json"), 0.5, 1);
+        var v = rewarm.variant("weak-redecay-2x@seed=1");
+        assertThat(v.plan().stages()).extracting(s -> s.end() - s.start()).containsExactly(600L, 600L);
+        assertThat(v.spec().eval().every()).isEqualTo(25L);
+        assertThat(v.spec().finalLoss().lastSteps()).isEqualTo(50L);
+        assertThat(((ScheduleSpec.Cosine) v.spec().stages().get(1).lr()).max()).isEqualTo(0.006);
+        // a variant that replaces the stages (the union baseline) is scaled too
+        assertThat(rewarm.variant("weak-union@seed=1").plan().totalSteps()).isEqualTo(1200L);
+
+        SweepSpec splits = ScaledSweep.read(SPECS.resolve("iid-splits.json"), 0.5, 1);
+        var inf = (ScheduleSpec.Infinite) splits.variant("infinite-cosine@seed=1").spec().lr();
+        assertThat(inf.cooldownSteps()).isEqualTo(240L);
+        assertThat(inf.annealSteps()).isEqualTo(120L);
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        assertThatThrownBy(() -> ScaledSweep.read(SPECS.resolve("rewarm.json"), 0, 2)).hasMessageContaining("scale must be positive");
+        assertThatThrownBy(() -> ScaledSweep.read(SPECS.resolve("rewarm.json"), 1, 0)).hasMessageContaining("seeds must be at least 1");
+    }
+}
