@@ -26,6 +26,10 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
         m.put("toy-m", new Shape("gpt2", 6, 256, 8, 256, 256));
         // Pythia-410M's shape, as PAPER.md §1 gives it; vocabulary 50,277 padded to 50,432.
         m.put("405m", new Shape("neox", 24, 1024, 16, 2048, 50432));
+        // PAPER.md gives the 10B model's size only ("9.6B incl. embeddings"), not its shape: 36 layers
+        // of d 4608 (36 heads of 128) with NeoX's untied embeddings over 50,432 tokens make
+        // 9,639,889,920 parameters (dev.cpt.plan.ModelSize), the stated 9.6B.
+        m.put("10b", new Shape("neox", 36, 4608, 36, 2048, 50432));
         return java.util.Collections.unmodifiableMap(m);
     }
 

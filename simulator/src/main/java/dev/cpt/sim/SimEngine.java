@@ -97,7 +97,7 @@ public final class SimEngine implements Engine {
     public EngineInfo info() {
         ModelSpec.Shape s = model.shape();
         long n = model.layout().size();
-        double flops = 6.0 * n + 12.0 * s.layers() * s.dModel() * (double) seqLen;
+        double flops = dev.cpt.plan.ModelSize.flopsPerToken(s, seqLen);
         return new EngineInfo("simulator", n, flops);
     }
 

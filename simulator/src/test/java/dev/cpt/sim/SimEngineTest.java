@@ -204,6 +204,7 @@ class SimEngineTest {
             // toy-xs: 2 layers, d 64, 2 heads, ctx 64, vocab 256.
             long n = 256 * 64 + 64 * 64 + 2 * (12L * 64 * 64 + 13 * 64) + 2 * 64;
             assertThat(e.info().parameters()).isEqualTo(n);
+            assertThat(dev.cpt.plan.ModelSize.parameters(dev.cpt.spec.ModelSpec.PRESETS.get("toy-xs"))).isEqualTo(n);
             assertThat(e.info().flopsPerToken()).isEqualTo(6.0 * n + 12.0 * 2 * 64 * 16);
             assertThat(e.info().name()).isEqualTo("simulator");
         }

@@ -1,0 +1,108 @@
+package dev.cpt.plan;
+
+import dev.cpt.spec.ModelSpec;
+import dev.cpt.spec.RunSpec;
+
+/**
+ * The memory one GPU needs to train a run, and whether it fits: what {@code cpt plan} prints, so
+ * that a user sees before launch that {@code 10b} needs sharding.
+ *
+ * <p>Model states, per parameter: fp32 weights (4 B), fp32 gradients (4 B), AdamW's two fp32
+ * moments (8 B), and under bf16 autocast the bf16 copies of the weights the matmuls read (2 B).
+ * ZeRO / FSDP across {@code gpus}: stage 1 shards the moments, 2 also the gradients, 3 also the
+ * weights (Rajbhandari et al. 2020).
+ *
+ * <p>Activations of one micro-batch ({@code batch.microBatch} sequences b of length s, width h,
+ * a heads, L layers), after Korthikanti et al. 2022 ("Reducing Activation Recomputation"): per layer
+ * s·b·h·(34 + 5·a·s/h) bytes at 16-bit, the 5·a·s/h term being the attention matrix that flash
+ * attention (bf16 on CUDA) never stores; twice that at fp32; with full activation checkpointing only
+ * each layer's input (2·s·b·h bytes at 16-bit) plus one layer recomputed at a time. Logits: the
+ * fp32 logits and their gradient, 8·s·b·V bytes. Plus a fixed allowance for the CUDA context,
+ * workspaces and fragmentation.
+ */
+public record MemoryPlan(Options options, long parameters, double flopsPerToken, long weightBytes, long gradientBytes,
+                         long optimizerBytes, long activationBytes, long logitBytes, long overheadBytes, int microBatch,
+                         int accumulationSteps) {
+
+    public static final long GIB = 1L << 30;
+    /** CUDA context, cuBLAS/cuDNN workspaces, allocator fragmentation. */
+    public static final long OVERHEAD = 3 * GIB;
+    /** H100 SXM dense bf16 peak, for time estimates. */
+    public static final double H100_BF16_FLOPS = 989e12;
+
+    public enum Precision { BF16, FP32 }
+
+    /**
+     * @param gpus                    GPUs the run is spread over (data parallel)
+     * @param gpuMemoryGiB            memory of one GPU
+     * @param precision               bf16 autocast (flash attention) or plain fp32
+     * @param zeroStage               0 (replicated), 1, 2 or 3
+     * @param activationCheckpointing recompute each layer's activations in the backward pass
+     */
+    public record Options(int gpus, double gpuMemoryGiB, Precision precision, int zeroStage, boolean activationCheckpointing) {
+        public Options {
+            if (gpus < 1) throw new IllegalArgumentException("gpus must be at least 1, not " + gpus);
+            if (!(gpuMemoryGiB > 0)) throw new IllegalArgumentException("GPU memory must be positive, not " + gpuMemoryGiB);
+            if (zeroStage < 0 || zeroStage > 3) throw new IllegalArgumentException("ZeRO stage must be 0, 1, 2 or 3, not " + zeroStage);
+            if (precision == null) throw new IllegalArgumentException("precision is missing");
+        }
+
+        public static Options defaults() {
+            return new Options(1, 80, Precision.BF16, 0, false);
+        }
+    }
+
+    public static MemoryPlan of(RunSpec spec, Options o) {
+        ModelSpec.Shape s = spec.model().shape();
+        long n = ModelSize.parameters(s);
+        int seqLen = spec.batch().seqLen();
+        int b = spec.batch().microBatchSequences();
+        long g = o.gpus();
+        long weights = n * 4 + (o.precision() == Precision.BF16 ? n * 2 : 0);
+        long grads = n * 4;
+        long moments = n * 8;
+        if (o.zeroStage() >= 1) moments = ceilDiv(moments, g);
+        if (o.zeroStage() >= 2) grads = ceilDiv(grads, g);
+        if (o.zeroStage() >= 3) weights = ceilDiv(weights, g);
+
+        double sbh = (double) seqLen * b * s.dModel();
+        double widthFactor = o.precision() == Precision.BF16 ? 1 : 2; // the formula counts 16-bit activations
+        double attentionMatrix = o.precision() == Precision.BF16 ? 0 : 5.0 * s.heads() * seqLen / s.dModel();
+        double perLayer = sbh * (34 + attentionMatrix) * widthFactor;
+        double activations = o.activationCheckpointing()
+                ? s.layers() * 2 * sbh * widthFactor + perLayer
+                : s.layers() * perLayer;
+        long logits = 8L * seqLen * b * s.vocabSize();
+        return new MemoryPlan(o, n, ModelSize.flopsPerToken(s, seqLen), weights, grads, moments, (long) activations, logits,
+                OVERHEAD, b, spec.batch().accumulationSteps());
+    }
+
+    public long totalBytes() {
+        return weightBytes + gradientBytes + optimizerBytes + activationBytes + logitBytes + overheadBytes;
+    }
+
+    public long capacityBytes() {
+        return (long) (options.gpuMemoryGiB() * GIB);
+    }
+
+    public boolean fits() {
+        return totalBytes() <= capacityBytes();
+    }
+
+    /**
+     * The fewest GPUs on which the run fits with ZeRO-3 at this micro-batch, or 0 when even
+     * sharding everything cannot make the activations fit (then a smaller micro-batch or
+     * activation checkpointing is what helps).
+     */
+    public int gpusNeededWithZero3() {
+        long states = (options.precision() == Precision.BF16 ? 18L : 16L) * parameters;
+        long rest = activationBytes + logitBytes + overheadBytes;
+        long free = capacityBytes() - rest;
+        if (free <= 0) return 0;
+        return (int) Math.max(1, ceilDiv(states, free));
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}

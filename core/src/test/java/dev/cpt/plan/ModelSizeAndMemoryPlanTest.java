@@ -1,0 +1,72 @@
+package dev.cpt.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cpt.spec.ModelSpec;
+import dev.cpt.spec.RunSpec;
+import dev.cpt.spec.SpecReader;
+import org.junit.jupiter.api.Test;
+
+class ModelSizeAndMemoryPlanTest {
+
+    @Test
+    void parameterCounts() {
+        // Pythia-410M: its published count, with its own 50,304-token vocabulary
+        assertThat(ModelSize.parameters(new ModelSpec.Shape("neox", 24, 1024, 16, 2048, 50304))).isEqualTo(405_334_016L);
+        assertThat(ModelSize.parameters(ModelSpec.PRESETS.get("405m"))).isEqualTo(405_596_160L);
+        assertThat(ModelSize.parameters(ModelSpec.PRESETS.get("10b"))).isEqualTo(9_639_889_920L);
+        // GPT-2 small (124M with tied head and 1024 positions)
+        assertThat(ModelSize.parameters(new ModelSpec.Shape("gpt2", 12, 768, 12, 1024, 50257))).isEqualTo(124_439_808L);
+        assertThat(ModelSize.flopsPerToken(ModelSpec.PRESETS.get("405m"), 2048))
+                .isEqualTo(6.0 * 405_596_160L + 12.0 * 24 * 1024 * 2048);
+    }
+
+    static RunSpec spec(String preset, int micro) {
+        return SpecReader.read("""
+            { "name": "p", "model": { "preset": "%s" }, "batch": { "sequences": 1104, "seqLen": 2048, "microBatch": %d },
+              "datasets": { "en": { "train": "en/train.bin" } },
+              "stages": [ { "name": "a", "tokens": 300000000000, "mix": { "en": 1 }, "lr": { "type": "cosine", "max": 3e-4, "min": 3e-5, "warmup": 0.01 } } ] }
+            """.formatted(preset, micro), "p");
+    }
+
+    @Test
+    void activationsFollowKorthikantiAtAHandComputedPoint() {
+        MemoryPlan bf16 = MemoryPlan.of(spec("405m", 4), MemoryPlan.Options.defaults());
+        // s·b·h·34 bytes per layer, 24 layers: 2048 · 4 · 1024 · 34 · 24
+        assertThat(bf16.activationBytes()).isEqualTo(2048L * 4 * 1024 * 34 * 24);
+        assertThat(bf16.logitBytes()).isEqualTo(8L * 2048 * 4 * 50432);
+        assertThat(bf16.weightBytes()).isEqualTo(6L * 405_596_160L);
+        assertThat(bf16.optimizerBytes()).isEqualTo(8L * 405_596_160L);
+        assertThat(bf16.accumulationSteps()).isEqualTo(276);
+        // fp32 keeps the attention matrix: 2 · s·b·h·(34 + 5·a·s/h)
+        MemoryPlan fp32 = MemoryPlan.of(spec("405m", 4), new MemoryPlan.Options(1, 80, MemoryPlan.Precision.FP32, 0, false));
+        assertThat(fp32.activationBytes()).isEqualTo((long) (2.0 * 2048 * 4 * 1024 * (34 + 5.0 * 16 * 2048 / 1024) * 24));
+        // checkpointing keeps each layer's input and recomputes one layer
+        MemoryPlan ckpt = MemoryPlan.of(spec("405m", 4), new MemoryPlan.Options(1, 80, MemoryPlan.Precision.BF16, 0, true));
+        assertThat(ckpt.activationBytes()).isEqualTo(24L * 2 * 2048 * 4 * 1024 + 2048L * 4 * 1024 * 34);
+    }
+
+    @Test
+    void the405mFitsOneGpuAndThe10bNeedsSharding() {
+        assertThat(MemoryPlan.of(spec("405m", 4), MemoryPlan.Options.defaults()).fits()).isTrue();
+        MemoryPlan one = MemoryPlan.of(spec("10b", 1), MemoryPlan.Options.defaults());
+        assertThat(one.fits()).isFalse();
+        int need = one.gpusNeededWithZero3();
+        assertThat(need).isEqualTo(3);
+        assertThat(MemoryPlan.of(spec("10b", 1), new MemoryPlan.Options(need, 80, MemoryPlan.Precision.BF16, 3, false)).fits()).isTrue();
+        assertThat(MemoryPlan.of(spec("10b", 1), new MemoryPlan.Options(need - 1, 80, MemoryPlan.Precision.BF16, 3, false)).fits()).isFalse();
+        // ZeRO-1 and 2 shard less
+        long z1 = MemoryPlan.of(spec("10b", 1), new MemoryPlan.Options(8, 80, MemoryPlan.Precision.BF16, 1, false)).totalBytes();
+        long z2 = MemoryPlan.of(spec("10b", 1), new MemoryPlan.Options(8, 80, MemoryPlan.Precision.BF16, 2, false)).totalBytes();
+        long z3 = MemoryPlan.of(spec("10b", 1), new MemoryPlan.Options(8, 80, MemoryPlan.Precision.BF16, 3, false)).totalBytes();
+        assertThat(z1).isGreaterThan(z2);
+        assertThat(z2).isGreaterThan(z3);
+    }
+
+    @Test
+    void badOptionsAreRefused() {
+        assertThatThrownBy(() -> new MemoryPlan.Options(0, 80, MemoryPlan.Precision.BF16, 0, false)).hasMessageContaining("gpus must be at least 1");
+        assertThatThrownBy(() -> new MemoryPlan.Options(1, 80, MemoryPlan.Precision.BF16, 4, false)).hasMessageContaining("ZeRO stage");
+    }
+}
