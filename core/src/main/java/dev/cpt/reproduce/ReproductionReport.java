@@ -111,8 +111,8 @@ public final class ReproductionReport {
 
         md.append("| variant |");
         for (String d : datasets) md.append(" final loss ").append(d).append(" |");
-        if (forgetting) md.append(" forgetting |");
-        md.append(" average final loss | seeds |\n|---|").append("---:|".repeat(datasets.size() + (forgetting ? 1 : 0) + 2)).append('\n');
+        if (forgetting) md.append(" forgetting | peak forgetting |");
+        md.append(" average final loss | seeds |\n|---|").append("---:|".repeat(datasets.size() + (forgetting ? 2 : 0) + 2)).append('\n');
         for (var v : byVariant.entrySet()) {
             List<RunSummary> ok = v.getValue().stream().map(VariantResult::summary).filter(java.util.Objects::nonNull).toList();
             md.append("| `").append(v.getKey()).append("` |");
@@ -120,13 +120,18 @@ public final class ReproductionReport {
             if (forgetting) {
                 md.append(' ').append(meanSpread(ok, s -> s.datasets().values().stream().map(RunSummary.DatasetSummary::forgetting)
                         .filter(java.util.Objects::nonNull).findFirst().orElse(null))).append(" |");
+                md.append(' ').append(meanSpread(ok, s -> s.datasets().values().stream().map(RunSummary.DatasetSummary::peakForgetting)
+                        .filter(java.util.Objects::nonNull).max(Double::compare).orElse(null))).append(" |");
             }
             md.append(' ').append(meanSpread(ok, RunSummary::averageFinalLoss)).append(" | ").append(ok.size()).append(" / ")
               .append(v.getValue().size()).append(" |\n");
         }
-        md.append("\nValues: mean ± half the range over seeds, nats per byte. *Forgetting*: of the dataset an earlier stage trained on and the last does not. ")
-          .append("*Average final loss*: over the datasets the run trains on. Every run is in `").append(e.id()).append("/runs/`, and `")
-          .append(e.id()).append("/report.md` has all seeds' curves.\n\n");
+        md.append("\nValues: mean ± half the range over seeds, nats per byte. *Forgetting*: final loss minus the loss at the end of the ")
+          .append("last stage that trained on it, for the (first) dataset an earlier stage trained on and the last does not; *peak forgetting*: ")
+          .append("the largest single evaluation above that loss since (the largest over such datasets). *Average final loss*: over the datasets ")
+          .append("the run trains on. The runs are in the output directory's `").append(e.id()).append("/runs/`, and its `").append(e.id())
+          .append("/report.md` draws every seed; the figures here are seed ").append(runs.stream().mapToLong(r -> r.plan().spec().seed()).min().orElse(1))
+          .append("'s.\n\n");
 
         // The first seed's runs drawn as the paper draws them.
         long firstSeed = runs.stream().mapToLong(r -> r.plan().spec().seed()).min().orElse(1);
