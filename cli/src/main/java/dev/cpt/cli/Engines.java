@@ -3,6 +3,7 @@ package dev.cpt.cli;
 import dev.cpt.data.DataOpener;
 import dev.cpt.data.DataSources;
 import dev.cpt.sim.SimEngine;
+import dev.cpt.trainer.TorchEngine;
 import dev.cpt.sweep.DataProvider;
 import dev.cpt.train.EngineFactory;
 import java.nio.file.Path;
@@ -15,10 +16,23 @@ final class Engines {
 
     /** The engines by name ({@code --engine}); the torch engine joins when it is built. */
     enum Kind {
-        sim;
+        sim, torch;
+
+        /** The engine; the torch engine on {@code device} at {@code precision} (the simulator has one of each). */
+        EngineFactory factory(TorchEngine.Device device, TorchEngine.Precision precision) {
+            return switch (this) {
+                case sim -> {
+                    if (device != TorchEngine.Device.CPU || precision != TorchEngine.Precision.FP32) {
+                        throw new CliException("--device and --precision are the torch engine's (--engine torch); the simulator runs fp32 on the CPU");
+                    }
+                    yield (plan, threads) -> SimEngine.create(plan.spec(), threads);
+                }
+                case torch -> (plan, threads) -> TorchEngine.create(plan, device, precision, threads);
+            };
+        }
 
         EngineFactory factory() {
-            return (plan, threads) -> SimEngine.create(plan.spec(), threads);
+            return factory(TorchEngine.Device.CPU, TorchEngine.Precision.FP32);
         }
     }
 

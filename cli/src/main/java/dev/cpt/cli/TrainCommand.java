@@ -6,6 +6,7 @@ import dev.cpt.plan.RunPlan;
 import dev.cpt.record.StepRecord;
 import dev.cpt.report.RunReport;
 import dev.cpt.train.Engine;
+import dev.cpt.trainer.TorchEngine;
 import dev.cpt.train.TrainingLoop;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -46,6 +47,14 @@ final class TrainCommand implements Callable<Integer> {
             description = "The engine: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
     Engines.Kind engine;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "The torch engine's device: cpu or cuda. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+            description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA). Default: ${DEFAULT-VALUE}.")
+    String precision;
+
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "Threads the engine computes on (default: all cores).")
     int threads;
@@ -55,6 +64,17 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        TorchEngine.Device d = switch (device.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> TorchEngine.Device.CPU;
+            case "cuda" -> TorchEngine.Device.CUDA;
+            default -> throw new CliException("--device must be cpu or cuda, not \"" + device + "\"");
+        };
+        TorchEngine.Precision p = switch (precision.toLowerCase(Locale.ROOT)) {
+            case "fp32" -> TorchEngine.Precision.FP32;
+            case "bf16" -> TorchEngine.Precision.BF16;
+            default -> throw new CliException("--precision must be fp32 or bf16, not \"" + precision + "\"");
+        };
+        var factory = engine.factory(d, p);
         RunPlan plan = RunPlan.load(specFile);
         DataSources data;
         try {
@@ -64,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         RunSummary summary;
-        try (Engine e = engine.factory().create(plan, t);
+        double flopsPerToken;
+        try (Engine e = factory.create(plan, t);
              ProgressBar bar = Progress.bar("train " + plan.spec().name(), plan.totalSteps())) {
             summary = new TrainingLoop(plan, e, data, out, new TrainingLoop.Listener() {
                 @Override
@@ -73,12 +94,20 @@ final class TrainCommand implements Callable<Integer> {
                     if (r.loss() != null) bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", r.loss()));
                 }
             }).run(resume);
+            flopsPerToken = e.info().flopsPerToken();
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         }
         Path report = RunReport.write(out);
         PrintWriter o = spec.commandLine().getOut();
         o.println(plan.spec().name() + ": " + Progress.describe(summary));
+        if (summary.wallSeconds() != null && summary.wallSeconds() > 0) {
+            double tokensPerSecond = summary.tokens() / summary.wallSeconds();
+            o.printf(Locale.ROOT, "throughput: %,.0f tokens/s (%.3g model TFLOP/s, 6N + 12·L·d·T a token)%s%n", tokensPerSecond,
+                    tokensPerSecond * flopsPerToken / 1e12, d == TorchEngine.Device.CUDA
+                            ? String.format(Locale.ROOT, "; MFU %.1f%% of an H100's 989 TFLOP/s bf16", 100 * tokensPerSecond * flopsPerToken / 989e12)
+                            : "");
+        }
         o.println("report: " + report);
         return 0;
     }

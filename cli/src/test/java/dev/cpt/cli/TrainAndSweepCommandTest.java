@@ -54,6 +54,61 @@ class TrainAndSweepCommandTest {
     }
 
     @Test
+    void theTorchEngineTrainsTheSameSpecAndResumesExactly() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.cpt.ffi.NativeLibrary.present() || "1".equals(System.getenv("CPT_CI")),
+                "libcpt_torch.so is not built (native/build.sh needs libtorch-dev)");
+        Path specFile = Files.writeString(tmp.resolve("torch.json"), spec("torch", 20));
+        Path out = tmp.resolve("torch");
+        CliRun r = CliRun.run("train", specFile.toString(), "--out", out.toString(), "--engine", "torch", "--threads", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("torch: en final").contains("throughput:").contains("tokens/s");
+        assertThat(out.resolve("summary.json")).exists();
+        assertThat(out.resolve("report.md")).exists();
+        // the same run interrupted after its first stage (its stage-end checkpoint kept) continues to the same numbers
+        String metrics = Files.readString(out.resolve("metrics.jsonl"));
+        Path cut = tmp.resolve("torch-cut");
+        copy(out, cut);
+        Files.delete(cut.resolve("summary.json"));
+        try (var ckpts = Files.list(cut.resolve("checkpoints"))) {
+            for (Path c : ckpts.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (!c.getFileName().toString().contains("000020")) continue;
+                deleteTree(c);
+            }
+        }
+        CliRun resumed = CliRun.run("train", specFile.toString(), "--out", cut.toString(), "--engine", "torch", "--threads", "1", "--resume");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertThat(strip(Files.readString(cut.resolve("metrics.jsonl")))).isEqualTo(strip(metrics));
+
+        CliRun cuda = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("cuda").toString(), "--engine", "torch", "--device", "cuda");
+        if (cuda.code() != 0) assertThat(cuda.err()).contains("CUDA is not available");
+        CliRun simDevice = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("x").toString(), "--device", "cuda");
+        assertThat(simDevice.err()).contains("--device and --precision are the torch engine's");
+        CliRun badDevice = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("y").toString(), "--engine", "torch", "--device", "tpu");
+        assertThat(badDevice.err()).contains("--device must be cpu or cuda");
+    }
+
+    /** metrics.jsonl without the timing fields, which differ from run to run. */
+    static String strip(String metrics) {
+        return metrics.replaceAll("\"tokensPerSecond\":[0-9.E-]+,?", "").replaceAll("\"wallSeconds\":[0-9.E-]+,?", "");
+    }
+
+    static void copy(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path t = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(t);
+                else Files.copy(f, t);
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
+    }
+
+    @Test
     void missingDataIsNamedBeforeAnythingRuns() throws IOException {
         Path specFile = Files.writeString(tmp.resolve("bad.json"), spec("bad", 10).replace("/de/train.bin", "/nope/train.bin"));
         CliRun r = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("bad").toString());

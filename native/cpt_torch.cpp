@@ -1,0 +1,534 @@
+// cpt's torch engine: the gpt2 and neox models, AdamW and checkpoints over libtorch, behind the C
+// API of cpt_torch.h. Every entry point catches every C++ exception (see guarded()).
+#include "cpt_torch.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+#include <ATen/autocast_mode.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+thread_local std::string last_error;
+
+struct ArgumentError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct DeviceError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct IoError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <typename F>
+int32_t guarded(F &&body) {
+    try {
+        body();
+        last_error.clear();
+        return CPT_OK;
+    } catch (const ArgumentError &e) {
+        last_error = e.what();
+        return CPT_ERR_ARGUMENT;
+    } catch (const DeviceError &e) {
+        last_error = e.what();
+        return CPT_ERR_DEVICE;
+    } catch (const IoError &e) {
+        last_error = e.what();
+        return CPT_ERR_IO;
+    } catch (const c10::Error &e) {
+        last_error = e.what_without_backtrace();
+        return CPT_ERR_TORCH;
+    } catch (const std::exception &e) {
+        last_error = e.what();
+        return CPT_ERR_INTERNAL;
+    } catch (...) {
+        last_error = "unknown C++ exception";
+        return CPT_ERR_INTERNAL;
+    }
+}
+
+void require(bool ok, const std::string &message) {
+    if (!ok) throw ArgumentError(message);
+}
+
+}  // namespace
+
+struct cpt_model {
+    cpt_model_config config;
+    torch::Device device{torch::kCPU};
+    std::vector<std::string> names;
+    std::vector<torch::Tensor> params;  // in names' order
+    std::vector<bool> decay;            // AdamW decays embeddings and linear weights, not biases or norms
+    std::vector<torch::Tensor> exp_avg, exp_avg_sq;
+    int64_t step = 0;
+    torch::Tensor rotary_cos, rotary_sin;  // neox
+
+    int index(const std::string &name) const {
+        for (size_t i = 0; i < names.size(); i++)
+            if (names[i] == name) return static_cast<int>(i);
+        throw ArgumentError("no tensor \"" + name + "\" in this " + arch_name() + " model");
+    }
+
+    const torch::Tensor &p(const std::string &name) const { return params[index(name)]; }
+
+    std::string arch_name() const { return config.arch == CPT_ARCH_GPT2 ? "gpt2" : "neox"; }
+
+    void add(const std::string &name, std::vector<int64_t> shape, double std, bool is_bias_or_norm_weight_one = false,
+             bool ones = false) {
+        auto options = torch::TensorOptions().dtype(torch::kFloat32);
+        torch::Tensor t = ones ? torch::ones(shape, options)
+                               : is_bias_or_norm_weight_one ? torch::zeros(shape, options) : torch::randn(shape, options) * std;
+        names.push_back(name);
+        params.push_back(t.to(device).set_requires_grad(true));
+        decay.push_back(shape.size() >= 2);
+    }
+
+    void reset_optimizer() {
+        exp_avg.clear();
+        exp_avg_sq.clear();
+        for (auto &t : params) {
+            exp_avg.push_back(torch::zeros_like(t));
+            exp_avg_sq.push_back(torch::zeros_like(t));
+        }
+        step = 0;
+    }
+};
+
+namespace {
+
+torch::Tensor layer_norm(const cpt_model &m, const torch::Tensor &x, const std::string &prefix) {
+    return at::layer_norm(x, {m.config.d_model}, m.p(prefix + ".weight"), m.p(prefix + ".bias"), 1e-5);
+}
+
+torch::Tensor linear(const cpt_model &m, const torch::Tensor &x, const std::string &prefix) {
+    return at::linear(x, m.p(prefix + ".weight"), m.p(prefix + ".bias"));
+}
+
+/** Causal self-attention of q, k, v shaped [B, H, T, hd]. */
+torch::Tensor attention(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v) {
+#if TORCH_VERSION_MAJOR >= 2
+    return at::scaled_dot_product_attention(q, k, v, {}, 0.0, true);
+#else
+    int64_t t = q.size(2);
+    auto scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));
+    auto mask = torch::ones({t, t}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
+    scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
+    return at::matmul(at::softmax(scores, -1), v);
+#endif
+}
+
+torch::Tensor rotate_half(const torch::Tensor &x) {
+    int64_t half = x.size(-1) / 2;
+    return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+}
+
+/** Rotary embeddings on the first rotary dims of each head (Pythia: a quarter of d_head). */
+torch::Tensor rotary(const cpt_model &m, const torch::Tensor &x, int64_t t) {
+    int64_t rot = m.rotary_cos.size(-1);
+    auto cos = m.rotary_cos.narrow(0, 0, t), sin = m.rotary_sin.narrow(0, 0, t);
+    auto x_rot = x.narrow(-1, 0, rot), x_pass = x.narrow(-1, rot, x.size(-1) - rot);
+    return torch::cat({x_rot * cos + rotate_half(x_rot) * sin, x_pass}, -1);
+}
+
+torch::Tensor self_attention(const cpt_model &m, const torch::Tensor &h, const std::string &qkv_name,
+                             const std::string &out_name, bool rope) {
+    int64_t b = h.size(0), t = h.size(1), d = m.config.d_model, heads = m.config.heads, hd = d / heads;
+    auto qkv = linear(m, h, qkv_name);  // [B, T, 3d]: q, k, v stacked
+    auto q = qkv.narrow(2, 0, d).view({b, t, heads, hd}).transpose(1, 2);
+    auto k = qkv.narrow(2, d, d).view({b, t, heads, hd}).transpose(1, 2);
+    auto v = qkv.narrow(2, 2 * d, d).view({b, t, heads, hd}).transpose(1, 2);
+    if (rope) {
+        q = rotary(m, q, t);
+        k = rotary(m, k, t);
+    }
+    auto y = attention(q, k, v).transpose(1, 2).contiguous().view({b, t, d});
+    return linear(m, y, out_name);
+}
+
+/** Mean next-token cross-entropy of rows [B, T + 1] (int64 on the model's device). */
+torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
+    int64_t t = rows.size(1) - 1;
+    auto idx = rows.narrow(1, 0, t), targets = rows.narrow(1, 1, t);
+    torch::Tensor x, logits;
+    if (m.config.arch == CPT_ARCH_GPT2) {
+        auto pos = torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(m.device));
+        x = at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
+        for (int i = 0; i < m.config.layers; i++) {
+            std::string l = "h." + std::to_string(i);
+            x = x + self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
+            auto h = at::gelu(linear(m, layer_norm(m, x, l + ".ln_2"), l + ".mlp.c_fc"), "tanh");
+            x = x + linear(m, h, l + ".mlp.c_proj");
+        }
+        x = layer_norm(m, x, "ln_f");
+        logits = at::linear(x, m.p("wte.weight"));
+    } else {
+        x = at::embedding(m.p("embed_in.weight"), idx);
+        for (int i = 0; i < m.config.layers; i++) {
+            std::string l = "layers." + std::to_string(i);
+            // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
+            auto a = self_attention(m, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
+                                    l + ".attention.dense", true);
+            auto h = at::gelu(linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+            x = x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
+        }
+        x = layer_norm(m, x, "final_layer_norm");
+        logits = at::linear(x, m.p("embed_out.weight"));
+    }
+    return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), targets.reshape({-1}));
+}
+
+/** Checks the tokens against the vocabulary and moves them to the device as int64 rows. */
+torch::Tensor rows_of(const cpt_model &m, const int32_t *tokens, int32_t sequences, int32_t seq_len) {
+    require(tokens != nullptr, "tokens is null");
+    require(sequences > 0, "sequences must be positive, not " + std::to_string(sequences));
+    require(seq_len > 0 && seq_len <= m.config.context_length,
+            "seq_len " + std::to_string(seq_len) + " is not within [1, " + std::to_string(m.config.context_length) +
+                "] (the model's context)");
+    int64_t n = static_cast<int64_t>(sequences) * (seq_len + 1);
+    for (int64_t i = 0; i < n; i++) {
+        if (tokens[i] < 0 || tokens[i] >= m.config.vocab_size) {
+            throw ArgumentError("token " + std::to_string(tokens[i]) + " at row " + std::to_string(i / (seq_len + 1)) +
+                                ", position " + std::to_string(i % (seq_len + 1)) + " is outside the vocabulary [0, " +
+                                std::to_string(m.config.vocab_size) + ")");
+        }
+    }
+    auto cpu = torch::from_blob(const_cast<int32_t *>(tokens), {sequences, seq_len + 1}, torch::kInt32);
+    return cpu.to(torch::kLong).to(m.device);
+}
+
+struct AutocastScope {
+    bool on;
+    explicit AutocastScope(const cpt_model &m) : on(m.device.is_cuda() && m.config.precision == CPT_PRECISION_BF16) {
+        if (!on) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+#endif
+    }
+    ~AutocastScope() {
+        if (!on) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+        at::autocast::set_enabled(false);
+#endif
+        at::autocast::clear_cache();
+    }
+};
+
+std::string version_string() {
+    return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+           std::to_string(TORCH_VERSION_PATCH);
+}
+
+}  // namespace
+
+extern "C" {
+
+const char *cpt_last_error(void) { return last_error.c_str(); }
+
+const char *cpt_torch_version(void) {
+    static const std::string v = version_string();
+    return v.c_str();
+}
+
+int32_t cpt_cuda_available(void) {
+    try {
+        return torch::cuda::is_available() ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
+    return guarded([&] {
+        require(c != nullptr && out != nullptr, "config and out must not be null");
+        *out = nullptr;
+        require(c->arch == CPT_ARCH_GPT2 || c->arch == CPT_ARCH_NEOX, "unknown architecture " + std::to_string(c->arch));
+        require(c->layers > 0 && c->d_model > 0 && c->heads > 0 && c->context_length > 0 && c->vocab_size > 0,
+                "layers, d_model, heads, context_length and vocab_size must be positive");
+        require(c->d_model % c->heads == 0, "d_model " + std::to_string(c->d_model) + " is not divisible by heads " +
+                                                std::to_string(c->heads));
+        require(c->device == CPT_DEVICE_CPU || c->device == CPT_DEVICE_CUDA, "unknown device " + std::to_string(c->device));
+        require(c->precision == CPT_PRECISION_FP32 || c->precision == CPT_PRECISION_BF16,
+                "unknown precision " + std::to_string(c->precision));
+        if (c->device == CPT_DEVICE_CUDA && !torch::cuda::is_available()) {
+            throw DeviceError("CUDA is not available to this libtorch (" + version_string() +
+                              "): use --device cpu, or a libtorch built with CUDA on a machine with a GPU");
+        }
+        auto m = std::make_unique<cpt_model>();
+        m->config = *c;
+        m->device = c->device == CPT_DEVICE_CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+        if (c->threads > 0) at::set_num_threads(c->threads);
+        torch::manual_seed(static_cast<uint64_t>(c->seed));
+        int64_t d = c->d_model, v = c->vocab_size, l = c->layers;
+        double std = 0.02, residual = 0.02 / std::sqrt(2.0 * static_cast<double>(l));
+        if (c->arch == CPT_ARCH_GPT2) {
+            m->add("wte.weight", {v, d}, std);
+            m->add("wpe.weight", {c->context_length, d}, std);
+            for (int i = 0; i < l; i++) {
+                std::string p = "h." + std::to_string(i);
+                m->add(p + ".ln_1.weight", {d}, 0, false, true);
+                m->add(p + ".ln_1.bias", {d}, 0, true);
+                m->add(p + ".attn.c_attn.weight", {3 * d, d}, std);
+                m->add(p + ".attn.c_attn.bias", {3 * d}, 0, true);
+                m->add(p + ".attn.c_proj.weight", {d, d}, residual);
+                m->add(p + ".attn.c_proj.bias", {d}, 0, true);
+                m->add(p + ".ln_2.weight", {d}, 0, false, true);
+                m->add(p + ".ln_2.bias", {d}, 0, true);
+                m->add(p + ".mlp.c_fc.weight", {4 * d, d}, std);
+                m->add(p + ".mlp.c_fc.bias", {4 * d}, 0, true);
+                m->add(p + ".mlp.c_proj.weight", {d, 4 * d}, residual);
+                m->add(p + ".mlp.c_proj.bias", {d}, 0, true);
+            }
+            m->add("ln_f.weight", {d}, 0, false, true);
+            m->add("ln_f.bias", {d}, 0, true);
+        } else {
+            m->add("embed_in.weight", {v, d}, std);
+            for (int i = 0; i < l; i++) {
+                std::string p = "layers." + std::to_string(i);
+                m->add(p + ".input_layernorm.weight", {d}, 0, false, true);
+                m->add(p + ".input_layernorm.bias", {d}, 0, true);
+                m->add(p + ".post_attention_layernorm.weight", {d}, 0, false, true);
+                m->add(p + ".post_attention_layernorm.bias", {d}, 0, true);
+                m->add(p + ".attention.query_key_value.weight", {3 * d, d}, std);
+                m->add(p + ".attention.query_key_value.bias", {3 * d}, 0, true);
+                m->add(p + ".attention.dense.weight", {d, d}, residual);
+                m->add(p + ".attention.dense.bias", {d}, 0, true);
+                m->add(p + ".mlp.dense_h_to_4h.weight", {4 * d, d}, std);
+                m->add(p + ".mlp.dense_h_to_4h.bias", {4 * d}, 0, true);
+                m->add(p + ".mlp.dense_4h_to_h.weight", {d, 4 * d}, residual);
+                m->add(p + ".mlp.dense_4h_to_h.bias", {d}, 0, true);
+            }
+            m->add("final_layer_norm.weight", {d}, 0, false, true);
+            m->add("final_layer_norm.bias", {d}, 0, true);
+            m->add("embed_out.weight", {v, d}, std);
+            int64_t hd = d / c->heads, rot = std::max<int64_t>(2, (hd / 4) / 2 * 2);  // Pythia: rotary on 25% of d_head
+            auto inv = 1.0 / torch::pow(10000.0, torch::arange(0, rot, 2, torch::kFloat64) / static_cast<double>(rot));
+            auto t = torch::arange(c->context_length, torch::kFloat64);
+            auto freqs = torch::outer(t, inv);
+            auto emb = torch::cat({freqs, freqs}, -1);
+            m->rotary_cos = emb.cos().to(torch::kFloat32).to(m->device);
+            m->rotary_sin = emb.sin().to(torch::kFloat32).to(m->device);
+        }
+        m->reset_optimizer();
+        *out = m.release();
+    });
+}
+
+void cpt_model_destroy(cpt_model *model) {
+    try {
+        delete model;
+    } catch (...) {
+    }
+}
+
+int32_t cpt_model_parameter_count(cpt_model *m, int64_t *out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        int64_t n = 0;
+        for (auto &t : m->params) n += t.numel();
+        *out = n;
+    });
+}
+
+int32_t cpt_model_tensor_count(cpt_model *m, int32_t *out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        *out = static_cast<int32_t>(m->names.size());
+    });
+}
+
+int32_t cpt_model_tensor_name(cpt_model *m, int32_t index, char *buffer, int32_t capacity) {
+    return guarded([&] {
+        require(m != nullptr && buffer != nullptr, "model and buffer must not be null");
+        require(index >= 0 && index < static_cast<int32_t>(m->names.size()), "tensor index " + std::to_string(index) + " out of range");
+        const std::string &name = m->names[index];
+        require(static_cast<int32_t>(name.size()) < capacity, "buffer too small for \"" + name + "\"");
+        std::memcpy(buffer, name.c_str(), name.size() + 1);
+    });
+}
+
+int32_t cpt_model_tensor_numel(cpt_model *m, const char *name, int64_t *out) {
+    return guarded([&] {
+        require(m != nullptr && name != nullptr && out != nullptr, "model, name and out must not be null");
+        *out = m->p(name).numel();
+    });
+}
+
+int32_t cpt_model_get_tensor(cpt_model *m, const char *name, float *destination, int64_t numel) {
+    return guarded([&] {
+        require(m != nullptr && name != nullptr && destination != nullptr, "model, name and destination must not be null");
+        auto t = m->p(name).detach().to(torch::kCPU).contiguous();
+        require(t.numel() == numel, std::string(name) + " has " + std::to_string(t.numel()) + " values, not " + std::to_string(numel));
+        std::memcpy(destination, t.data_ptr<float>(), sizeof(float) * numel);
+    });
+}
+
+int32_t cpt_model_set_tensor(cpt_model *m, const char *name, const float *source, int64_t numel) {
+    return guarded([&] {
+        require(m != nullptr && name != nullptr && source != nullptr, "model, name and source must not be null");
+        auto &t = m->params[m->index(name)];
+        require(t.numel() == numel, std::string(name) + " has " + std::to_string(t.numel()) + " values, not " + std::to_string(numel));
+        torch::NoGradGuard no_grad;
+        auto src = torch::from_blob(const_cast<float *>(source), t.sizes(), torch::kFloat32);
+        t.copy_(src);
+    });
+}
+
+int32_t cpt_train_step(cpt_model *m, const int32_t *tokens, int32_t sequences, int32_t seq_len, int32_t micro_batch,
+                       double lr, double weight_decay, double grad_clip, cpt_step_result *out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        require(micro_batch > 0 && sequences % micro_batch == 0,
+                "micro_batch " + std::to_string(micro_batch) + " does not divide sequences " + std::to_string(sequences));
+        require(std::isfinite(lr) && lr >= 0, "lr must be finite and non-negative");
+        auto rows = rows_of(*m, tokens, sequences, seq_len);
+        for (auto &p : m->params) p.mutable_grad() = torch::Tensor();
+        torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(m->device));
+        {
+            AutocastScope autocast(*m);
+            for (int32_t start = 0; start < sequences; start += micro_batch) {
+                auto loss = forward_loss(*m, rows.narrow(0, start, micro_batch));
+                (loss * (static_cast<double>(micro_batch) / sequences)).backward();
+                loss_sum = loss_sum + loss.detach() * (static_cast<double>(micro_batch) / sequences);
+            }
+        }
+        torch::NoGradGuard no_grad;
+        // The global L2 norm of the gradients before clipping, as clip_grad_norm_ computes it.
+        std::vector<torch::Tensor> norms;
+        for (auto &p : m->params) norms.push_back(p.grad().norm(2));
+        auto total = torch::stack(norms).norm(2);
+        if (grad_clip > 0) {
+            auto coef = torch::clamp_max(grad_clip / (total + 1e-6), 1.0);
+            for (auto &p : m->params) p.grad().mul_(coef);
+        }
+        // AdamW as torch.optim.AdamW: decoupled decay, then the bias-corrected Adam step.
+        m->step++;
+        double b1 = m->config.beta1, b2 = m->config.beta2;
+        double bc1 = 1 - std::pow(b1, static_cast<double>(m->step)), bc2 = 1 - std::pow(b2, static_cast<double>(m->step));
+        for (size_t i = 0; i < m->params.size(); i++) {
+            auto &p = m->params[i];
+            auto &g = p.grad();
+            if (m->decay[i] && weight_decay != 0) p.mul_(1 - lr * weight_decay);
+            m->exp_avg[i].mul_(b1).add_(g, 1 - b1);
+            m->exp_avg_sq[i].mul_(b2).addcmul_(g, g, 1 - b2);
+            auto denom = (m->exp_avg_sq[i].sqrt() / std::sqrt(bc2)).add_(m->config.eps);
+            p.addcdiv_(m->exp_avg[i], denom, -lr / bc1);
+        }
+        out->loss = loss_sum.item<double>();
+        out->grad_norm = total.item<double>();
+    });
+}
+
+int32_t cpt_eval_loss(cpt_model *m, const int32_t *tokens, int32_t sequences, int32_t seq_len, double *out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        auto rows = rows_of(*m, tokens, sequences, seq_len);
+        torch::NoGradGuard no_grad;
+        AutocastScope autocast(*m);
+        *out = forward_loss(*m, rows).item<double>();
+    });
+}
+
+int32_t cpt_reset_optimizer(cpt_model *m) {
+    return guarded([&] {
+        require(m != nullptr, "model must not be null");
+        m->reset_optimizer();
+    });
+}
+
+int32_t cpt_save(cpt_model *m, const char *path) {
+    return guarded([&] {
+        require(m != nullptr && path != nullptr, "model and path must not be null");
+        torch::serialize::OutputArchive archive;
+        archive.write("format", torch::tensor({1, m->config.arch, m->config.layers, m->config.d_model, m->config.heads,
+                                               m->config.context_length, m->config.vocab_size}, torch::kLong));
+        archive.write("step", torch::tensor({m->step}, torch::kLong));
+        for (size_t i = 0; i < m->names.size(); i++) {
+            archive.write("param." + m->names[i], m->params[i].detach().to(torch::kCPU));
+            archive.write("exp_avg." + m->names[i], m->exp_avg[i].to(torch::kCPU));
+            archive.write("exp_avg_sq." + m->names[i], m->exp_avg_sq[i].to(torch::kCPU));
+        }
+        std::string tmp = std::string(path) + ".tmp";
+        try {
+            archive.save_to(tmp);
+        } catch (const c10::Error &e) {
+            std::remove(tmp.c_str());
+            throw IoError("cannot write " + tmp + ": " + e.what_without_backtrace());
+        }
+        if (std::rename(tmp.c_str(), path) != 0) {
+            std::remove(tmp.c_str());
+            throw IoError(std::string("cannot rename ") + tmp + " to " + path);
+        }
+    });
+}
+
+int32_t cpt_load(cpt_model *m, const char *path) {
+    return guarded([&] {
+        require(m != nullptr && path != nullptr, "model and path must not be null");
+        torch::serialize::InputArchive archive;
+        try {
+            archive.load_from(path);
+        } catch (const c10::Error &e) {
+            throw IoError(std::string(path) + " is not a cpt torch checkpoint (or is damaged): " + e.what_without_backtrace());
+        }
+        torch::Tensor format, step;
+        auto read = [&](const std::string &key, torch::Tensor &t) {
+            if (!archive.try_read(key, t)) throw IoError(std::string(path) + " lacks \"" + key + "\": not a checkpoint of this model");
+        };
+        read("format", format);
+        auto f = format.accessor<int64_t, 1>();
+        if (format.numel() != 7 || f[1] != m->config.arch || f[2] != m->config.layers || f[3] != m->config.d_model ||
+            f[4] != m->config.heads || f[5] != m->config.context_length || f[6] != m->config.vocab_size) {
+            throw IoError(std::string(path) + " holds another model's checkpoint");
+        }
+        read("step", step);
+        std::vector<torch::Tensor> params(m->names.size()), avg(m->names.size()), sq(m->names.size());
+        for (size_t i = 0; i < m->names.size(); i++) {
+            read("param." + m->names[i], params[i]);
+            read("exp_avg." + m->names[i], avg[i]);
+            read("exp_avg_sq." + m->names[i], sq[i]);
+            if (!params[i].sizes().equals(m->params[i].sizes()) || !avg[i].sizes().equals(m->params[i].sizes()) ||
+                !sq[i].sizes().equals(m->params[i].sizes())) {
+                throw IoError(std::string(path) + ": " + m->names[i] + " has another shape");
+            }
+        }
+        // Everything read and checked: only now the model changes.
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < m->names.size(); i++) {
+            m->params[i].copy_(params[i]);
+            m->exp_avg[i] = avg[i].to(m->device).clone();
+            m->exp_avg_sq[i] = sq[i].to(m->device).clone();
+        }
+        m->step = step.item<int64_t>();
+    });
+}
+
+int32_t cpt_memory_statistics(cpt_model *m, cpt_memory_stats *out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        int64_t bytes = 0;
+        for (size_t i = 0; i < m->params.size(); i++) {
+            bytes += 3 * m->params[i].numel() * static_cast<int64_t>(sizeof(float));  // weights, moments
+        }
+        // CPU: the model's own tensors (weights and AdamW moments); the CUDA allocator's statistics
+        // are read through c10::cuda on a CUDA build (bench/gpu measures them there).
+        out->allocated_bytes = bytes;
+        out->peak_allocated_bytes = bytes;
+        out->reserved_bytes = bytes;
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,92 @@
+/*
+ * cpt_torch.h: the C API of cpt's torch engine, over libtorch.
+ *
+ * Opaque handles, integer status codes, and a thread-local message for the last error: every C++
+ * exception is caught inside and turned into a code and a message, so a native error never takes
+ * the JVM down. Every function that can fail returns CPT_OK (0) or an error code; cpt_last_error()
+ * then says what went wrong (on the calling thread).
+ *
+ * Token batches are int32, row-major, `sequences` rows of `seq_len + 1` tokens: the model reads
+ * tokens [0, seq_len) of a row and predicts tokens [1, seq_len].
+ */
+#ifndef CPT_TORCH_H
+#define CPT_TORCH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CPT_OK 0
+#define CPT_ERR_ARGUMENT 1
+#define CPT_ERR_DEVICE 2
+#define CPT_ERR_IO 3
+#define CPT_ERR_TORCH 4
+#define CPT_ERR_INTERNAL 5
+
+#define CPT_ARCH_GPT2 0
+#define CPT_ARCH_NEOX 1
+#define CPT_DEVICE_CPU 0
+#define CPT_DEVICE_CUDA 1
+#define CPT_PRECISION_FP32 0
+#define CPT_PRECISION_BF16 1
+
+typedef struct cpt_model cpt_model;
+
+typedef struct cpt_model_config {
+    int32_t arch;
+    int32_t layers;
+    int32_t d_model;
+    int32_t heads;
+    int32_t context_length;
+    int32_t vocab_size;
+    int32_t device;
+    int32_t precision;
+    int32_t threads;
+    int32_t activation_checkpointing;
+    double beta1;
+    double beta2;
+    double eps;
+    int64_t seed;
+} cpt_model_config;
+
+typedef struct cpt_step_result {
+    double loss;
+    double grad_norm;
+} cpt_step_result;
+
+typedef struct cpt_memory_stats {
+    int64_t allocated_bytes;
+    int64_t peak_allocated_bytes;
+    int64_t reserved_bytes;
+} cpt_memory_stats;
+
+const char *cpt_last_error(void);
+const char *cpt_torch_version(void);
+int32_t cpt_cuda_available(void);
+
+int32_t cpt_model_create(const cpt_model_config *config, cpt_model **out);
+void cpt_model_destroy(cpt_model *model);
+int32_t cpt_model_parameter_count(cpt_model *model, int64_t *out);
+int32_t cpt_model_tensor_count(cpt_model *model, int32_t *out);
+int32_t cpt_model_tensor_name(cpt_model *model, int32_t index, char *buffer, int32_t capacity);
+int32_t cpt_model_tensor_numel(cpt_model *model, const char *name, int64_t *out);
+int32_t cpt_model_get_tensor(cpt_model *model, const char *name, float *destination, int64_t numel);
+int32_t cpt_model_set_tensor(cpt_model *model, const char *name, const float *source, int64_t numel);
+
+int32_t cpt_train_step(cpt_model *model, const int32_t *tokens, int32_t sequences, int32_t seq_len,
+                       int32_t micro_batch, double lr, double weight_decay, double grad_clip,
+                       cpt_step_result *out);
+int32_t cpt_eval_loss(cpt_model *model, const int32_t *tokens, int32_t sequences, int32_t seq_len,
+                      double *out);
+int32_t cpt_reset_optimizer(cpt_model *model);
+int32_t cpt_save(cpt_model *model, const char *path);
+int32_t cpt_load(cpt_model *model, const char *path);
+int32_t cpt_memory_statistics(cpt_model *model, cpt_memory_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

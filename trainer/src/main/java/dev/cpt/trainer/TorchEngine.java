@@ -1,0 +1,203 @@
+package dev.cpt.trainer;
+
+import static dev.cpt.ffi.cpt_torch_h.*;
+
+import dev.cpt.data.Batch;
+import dev.cpt.ffi.NativeLibrary;
+import dev.cpt.ffi.cpt_model_config;
+import dev.cpt.ffi.cpt_step_result;
+import dev.cpt.plan.ModelSize;
+import dev.cpt.plan.RunPlan;
+import dev.cpt.spec.ModelSpec;
+import dev.cpt.spec.OptimizerSpec;
+import dev.cpt.spec.RunSpec;
+import dev.cpt.train.Engine;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The torch engine: the run's model in libtorch (native/cpt_torch.cpp) behind core's {@link Engine}.
+ * Tokens go to the library through an off-heap buffer allocated once; the library checks them
+ * against the vocabulary. AdamW is torch.optim.AdamW's, decaying embeddings and linear weights,
+ * with the run's betas, eps and gradient clip; the batch goes through in micro-batches of
+ * {@code batch.microBatch} sequences with accumulated gradients.
+ */
+public final class TorchEngine implements Engine {
+
+    public enum Device { CPU, CUDA }
+
+    public enum Precision { FP32, BF16 }
+
+    public static final String CHECKPOINT = "torch.pt";
+
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment model;
+    private final MemorySegment result = cpt_step_result.allocate(arena);
+    private final MemorySegment scalar = arena.allocate(ValueLayout.JAVA_DOUBLE);
+    private MemorySegment tokens = MemorySegment.NULL;
+    private final RunSpec spec;
+    private final Device device;
+    private final long parameters;
+    private final double flopsPerToken;
+    private boolean closed;
+
+    private TorchEngine(RunSpec spec, Device device, Precision precision, int threads) {
+        NativeLibrary.load();
+        this.spec = spec;
+        this.device = device;
+        ModelSpec.Shape s = spec.model().shape();
+        OptimizerSpec o = spec.optimizer();
+        MemorySegment config = cpt_model_config.allocate(arena);
+        cpt_model_config.arch(config, s.arch().equals("neox") ? CPT_ARCH_NEOX() : CPT_ARCH_GPT2());
+        cpt_model_config.layers(config, s.layers());
+        cpt_model_config.d_model(config, s.dModel());
+        cpt_model_config.heads(config, s.heads());
+        cpt_model_config.context_length(config, s.contextLength());
+        cpt_model_config.vocab_size(config, s.vocabSize());
+        cpt_model_config.device(config, device == Device.CUDA ? CPT_DEVICE_CUDA() : CPT_DEVICE_CPU());
+        cpt_model_config.precision(config, precision == Precision.BF16 ? CPT_PRECISION_BF16() : CPT_PRECISION_FP32());
+        cpt_model_config.threads(config, threads);
+        cpt_model_config.activation_checkpointing(config, 0);
+        cpt_model_config.beta1(config, o.beta1());
+        cpt_model_config.beta2(config, o.beta2());
+        cpt_model_config.eps(config, o.eps());
+        cpt_model_config.seed(config, spec.seed());
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        check("cpt_model_create", cpt_model_create(config, out));
+        model = out.get(ValueLayout.ADDRESS, 0);
+        MemorySegment count = arena.allocate(ValueLayout.JAVA_LONG);
+        check("cpt_model_parameter_count", cpt_model_parameter_count(model, count));
+        parameters = count.get(ValueLayout.JAVA_LONG, 0);
+        flopsPerToken = ModelSize.flopsPerToken(s, spec.batch().seqLen());
+    }
+
+    /** The engine of {@code plan}'s run on {@code device}; {@code threads} bounds libtorch's CPU threads. */
+    public static TorchEngine create(RunPlan plan, Device device, Precision precision, int threads) {
+        return new TorchEngine(plan.spec(), device, precision, Math.max(1, threads));
+    }
+
+    public static String torchVersion() {
+        NativeLibrary.load();
+        return cpt_torch_version().reinterpret(64).getString(0);
+    }
+
+    public static boolean cudaAvailable() {
+        NativeLibrary.load();
+        return cpt_cuda_available() == 1;
+    }
+
+    private static void check(String call, int code) {
+        if (code != CPT_OK()) {
+            throw new NativeException(call, code, cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
+        }
+    }
+
+    private MemorySegment tokens(Batch batch) {
+        long bytes = (long) batch.tokens().length * Integer.BYTES;
+        if (tokens.byteSize() < bytes) tokens = arena.allocate(bytes, 64);
+        MemorySegment.copy(batch.tokens(), 0, tokens, ValueLayout.JAVA_INT, 0, batch.tokens().length);
+        return tokens;
+    }
+
+    @Override
+    public StepResult trainStep(Batch batch, double lr, double weightDecay) {
+        int micro = Math.min(spec.batch().microBatchSequences(), batch.sequences());
+        if (batch.sequences() % micro != 0) micro = batch.sequences();
+        double clip = spec.optimizer().gradClip() == null ? 0 : spec.optimizer().gradClip();
+        check("cpt_train_step", cpt_train_step(model, tokens(batch), batch.sequences(), batch.seqLen(), micro, lr, weightDecay, clip, result));
+        return new StepResult(cpt_step_result.loss(result), cpt_step_result.grad_norm(result));
+    }
+
+    @Override
+    public double evalLoss(Batch batch) {
+        check("cpt_eval_loss", cpt_eval_loss(model, tokens(batch), batch.sequences(), batch.seqLen(), scalar));
+        return scalar.get(ValueLayout.JAVA_DOUBLE, 0);
+    }
+
+    @Override
+    public void resetOptimizer() {
+        check("cpt_reset_optimizer", cpt_reset_optimizer(model));
+    }
+
+    @Override
+    public void save(Path dir) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            int code = cpt_save(model, a.allocateFrom(dir.resolve(CHECKPOINT).toAbsolutePath().toString()));
+            if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
+            check("cpt_save", code);
+        }
+    }
+
+    @Override
+    public void load(Path dir) throws IOException {
+        Path file = dir.resolve(CHECKPOINT);
+        if (!Files.isRegularFile(file)) throw new IOException(file + " is missing: not a torch engine checkpoint");
+        try (Arena a = Arena.ofConfined()) {
+            int code = cpt_load(model, a.allocateFrom(file.toAbsolutePath().toString()));
+            if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
+            check("cpt_load", code);
+        }
+    }
+
+    @Override
+    public EngineInfo info() {
+        return new EngineInfo("torch (" + device.name().toLowerCase() + ")", parameters, flopsPerToken);
+    }
+
+    /** The model's tensors by name (gpt2: the simulator's names and [out, in] layout). */
+    public Map<String, float[]> weights() {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (String name : tensorNames()) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment n = a.allocateFrom(name);
+                MemorySegment count = a.allocate(ValueLayout.JAVA_LONG);
+                check("cpt_model_tensor_numel", cpt_model_tensor_numel(model, n, count));
+                long numel = count.get(ValueLayout.JAVA_LONG, 0);
+                MemorySegment dst = a.allocate(ValueLayout.JAVA_FLOAT, numel);
+                check("cpt_model_get_tensor", cpt_model_get_tensor(model, n, dst, numel));
+                out.put(name, dst.toArray(ValueLayout.JAVA_FLOAT));
+            }
+        }
+        return out;
+    }
+
+    /** Sets tensors by name; every name must be the model's and every size must match. */
+    public void setWeights(Map<String, float[]> weights) {
+        for (var e : weights.entrySet()) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment src = a.allocateFrom(ValueLayout.JAVA_FLOAT, e.getValue());
+                check("cpt_model_set_tensor", cpt_model_set_tensor(model, a.allocateFrom(e.getKey()), src, e.getValue().length));
+            }
+        }
+    }
+
+    public List<String> tensorNames() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
+            check("cpt_model_tensor_count", cpt_model_tensor_count(model, count));
+            List<String> names = new ArrayList<>();
+            MemorySegment buffer = a.allocate(256);
+            for (int i = 0; i < count.get(ValueLayout.JAVA_INT, 0); i++) {
+                check("cpt_model_tensor_name", cpt_model_tensor_name(model, i, buffer, 256));
+                names.add(buffer.getString(0));
+            }
+            return names;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        cpt_model_destroy(model);
+        arena.close();
+    }
+}
