@@ -18,6 +18,38 @@ final class Progress {
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
     }
 
+    /** A sweep's progress bar: made when the sweep starts (titled by {@code title} and its run count), closed by {@link #close}. */
+    static final class SweepBar implements dev.cpt.sweep.SweepListener, AutoCloseable {
+        private final String title;
+        private ProgressBar bar;
+
+        SweepBar(String title) {
+            this.title = title;
+        }
+
+        @Override
+        public void sweepStarted(java.util.List<String> variants, long done, long total) {
+            bar = Progress.bar(title.replace("{runs}", variants.size() + " runs"), total);
+            bar.stepTo(done);
+        }
+
+        @Override
+        public void stepDone(String variant, long variantDone, long done, long total) {
+            bar.stepTo(done);
+        }
+
+        @Override
+        public void variantFailed(String variant, String error) {
+            if (bar != null) bar.setExtraMessage(" " + variant + " failed");
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) bar.close();
+            bar = null;
+        }
+    }
+
     static String describe(RunSummary s) {
         StringJoiner j = new StringJoiner("; ");
         s.datasets().forEach((d, x) -> {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -109,36 +108,19 @@ final class ReproduceCommand implements Callable<Integer> {
             if (rc != 0) throw new CliException("cpt prepare --builtin " + builtin + " failed (exit " + rc + ")");
         }
 
-        ProgressBar[] bar = new ProgressBar[1];
+        Progress.SweepBar[] bar = new Progress.SweepBar[1];
         Reproduction.Result result;
         try {
             result = Reproduction.run(specs, out, options, Engines.Kind.sim.factory(), Engines.dataProvider(root), new Reproduction.Listener() {
                 @Override
                 public SweepListener experimentStarted(Experiment e, SweepSpec sweep, int reused) {
-                    return new SweepListener() {
-                        @Override
-                        public void sweepStarted(List<String> variants, long done, long total) {
-                            bar[0] = Progress.bar(e.section() + " " + e.id() + " (" + variants.size() + " runs"
-                                    + (reused > 0 ? ", " + reused + " reused" : "") + ")", total);
-                            bar[0].stepTo(done);
-                        }
-
-                        @Override
-                        public void stepDone(String variant, long variantDone, long done, long total) {
-                            bar[0].stepTo(done);
-                        }
-
-                        @Override
-                        public void variantFailed(String variant, String error) {
-                            bar[0].setExtraMessage(" " + variant + " failed");
-                        }
-                    };
+                    bar[0] = new Progress.SweepBar(e.section() + " " + e.id() + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
+                    return bar[0];
                 }
 
                 @Override
                 public void experimentFinished(Experiment e, SweepResult r) {
-                    if (bar[0] != null) bar[0].close();
-                    bar[0] = null;
+                    bar[0].close();
                 }
             });
         } catch (IllegalStateException e) {

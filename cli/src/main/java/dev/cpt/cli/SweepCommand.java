@@ -1,15 +1,12 @@
 package dev.cpt.cli;
 
 import dev.cpt.metrics.RunSummary;
-import dev.cpt.sweep.SweepListener;
 import dev.cpt.sweep.SweepResult;
 import dev.cpt.sweep.SweepRunner;
 import dev.cpt.sweep.SweepSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -55,29 +52,10 @@ final class SweepCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SweepResult result;
-        ProgressBar[] bar = new ProgressBar[1];
-        try {
-            result = SweepRunner.run(sweep, out, j, engine.factory(), Engines.dataProvider(), new SweepListener() {
-                @Override
-                public void sweepStarted(List<String> variants, long done, long total) {
-                    bar[0] = Progress.bar("sweep " + sweep.name() + " (" + variants.size() + " runs)", total);
-                    bar[0].stepTo(done);
-                }
-
-                @Override
-                public void stepDone(String variant, long variantDone, long done, long total) {
-                    bar[0].stepTo(done);
-                }
-
-                @Override
-                public void variantFailed(String variant, String error) {
-                    bar[0].setExtraMessage(" " + variant + " failed");
-                }
-            });
+        try (Progress.SweepBar bar = new Progress.SweepBar("sweep " + sweep.name() + " ({runs})")) {
+            result = SweepRunner.run(sweep, out, j, engine.factory(), Engines.dataProvider(), bar);
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
-        } finally {
-            if (bar[0] != null) bar[0].close();
         }
         for (var v : result.variants()) {
             RunSummary s = v.summary();
