@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
             "",
             "Runs from the project's root (the specs name data/builtin/...); builds the built-in corpora first when "
                     + "data/builtin is missing. A rerun reuses finished runs and resumes interrupted ones. "
-                    + "Full: about 40 min on 2 cores; --quick: about 15."
+                    + "Full: about 30 min on 2 cores; --quick: about a third of that."
         })
 final class ReproduceCommand implements Callable<Integer> {
 
@@ -45,7 +45,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the runs and report.md go.")
     Path out;
 
-    @Option(names = "--quick", description = "Every step count ×1/3 (scale " + "0.333" + "): about a third of the time.")
+    @Option(names = "--quick", description = "Every step count ×1/3 (as --scale 0.3333): about a third of the time.")
     boolean quick;
 
     @Option(names = "--scale", paramLabel = "F", description = "Multiply every step count of the specs by F (default 1; --quick: 1/3).")
