@@ -83,7 +83,10 @@ int32_t cpt_eval_loss(cpt_model *model, const int32_t *tokens, int32_t sequences
 int32_t cpt_reset_optimizer(cpt_model *model);
 int32_t cpt_save(cpt_model *model, const char *path);
 int32_t cpt_load(cpt_model *model, const char *path);
+/* CUDA: the caching allocator's bytes (current, peak since the last reset, reserved); CPU: the
+ * model's weights and AdamW moments. */
 int32_t cpt_memory_statistics(cpt_model *model, cpt_memory_stats *out);
+int32_t cpt_memory_reset_peak(cpt_model *model);
 
 #ifdef __cplusplus
 }

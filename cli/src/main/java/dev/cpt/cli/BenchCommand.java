@@ -2,20 +2,26 @@ package dev.cpt.cli;
 
 import dev.cpt.sim.SimBench;
 import dev.cpt.spec.ModelSpec;
+import dev.cpt.trainer.NativeException;
+import dev.cpt.trainer.TorchBench;
+import dev.cpt.trainer.TorchEngine;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code cpt bench}: the simulator's training speed as one JSON line. */
+/** {@code cpt bench}: an engine's training speed as one JSON line. */
 @Command(name = "bench",
         sortOptions = false,
         description = {
-            "Time the simulator training a model preset on random tokens (after a warm-up) and print one JSON line: "
-                    + "tokens/s, ms/step, GFLOP/s (6N + 12·L·H·Q·T FLOPs per token).",
+            "Time an engine training a model preset on random tokens (after a warm-up) and print one JSON line: "
+                    + "tokens/s, ms/step, GFLOP/s (6N + 12·L·H·Q·T FLOPs per token); for the torch engine the median "
+                    + "step of --steps, MFU on CUDA and the peak memory.",
             "",
-            "Compare with simulator/src/test/python/bench_torch.py, the identical model in PyTorch on the same threads."
+            "Compare the simulator with simulator/src/test/python/bench_torch.py (the identical model in PyTorch on the "
+                    + "same threads), the torch engine with bench/gpu/reference_neox.py (bench/gpu/run.sh runs both on a GPU)."
         })
 final class BenchCommand implements Callable<Integer> {
 
@@ -24,6 +30,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
+
+    @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
+            description = "sim or torch. Default: ${DEFAULT-VALUE}.")
+    Engines.Kind engine;
 
     @Option(names = "--model", defaultValue = "toy-s", description = "A preset. Default: ${DEFAULT-VALUE}.")
     String model;
@@ -35,14 +45,37 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads (default: all cores).")
     int threads;
 
-    @Option(names = "--seconds", defaultValue = "20", paramLabel = "S", description = "Timed seconds. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--seconds", defaultValue = "20", paramLabel = "S", description = "Timed seconds (sim). Default: ${DEFAULT-VALUE}.")
     double seconds;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "torch: cpu or cuda. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P", description = "torch: fp32 or bf16. Default: ${DEFAULT-VALUE}.")
+    String precision;
+
+    @Option(names = "--micro-batch", defaultValue = "0", paramLabel = "M",
+            description = "torch: sequences per forward/backward, gradients accumulated (default: the whole batch).")
+    int microBatch;
+
+    @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "torch: untimed steps first. Default: ${DEFAULT-VALUE}.")
+    int warmup;
+
+    @Option(names = "--steps", defaultValue = "20", paramLabel = "N", description = "torch: timed steps. Default: ${DEFAULT-VALUE}.")
+    int steps;
+
+    @Option(names = "--peak-tflops", paramLabel = "F",
+            description = "torch on CUDA: the device's peak for MFU (default: an H100's 989 bf16, 67 fp32).")
+    Double peakTflops;
 
     @Override
     public Integer call() {
         ModelSpec.Shape shape = ModelSpec.PRESETS.get(model);
-        if (shape == null || !shape.arch().equals("gpt2")) {
-            throw new CliException("--model " + model + ": the simulator runs the gpt2 presets toy-xs, toy-s, toy-m");
+        if (shape == null) {
+            throw new CliException("--model " + model + ": unknown preset; known: " + String.join(", ", ModelSpec.PRESETS.keySet()));
+        }
+        if (engine == Engines.Kind.sim && !shape.arch().equals("gpt2")) {
+            throw new CliException("--model " + model + ": the simulator runs the gpt2 presets toy-xs, toy-s, toy-m (--engine torch runs all)");
         }
         String[] parts = batch.split("x");
         int sequences, seqLen;
@@ -55,9 +88,32 @@ final class BenchCommand implements Callable<Integer> {
         if (parts.length > 2 || sequences < 1 || seqLen < 1 || seqLen > shape.contextLength()) {
             throw new CliException("--batch " + batch + ": need B ≥ 1 and 1 ≤ T ≤ the model's context " + shape.contextLength());
         }
-        if (!(seconds > 0)) throw new CliException("--seconds must be positive");
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        spec.commandLine().getOut().println(SimBench.run(model, sequences, seqLen, t, seconds).toJson());
+        if (engine == Engines.Kind.sim) {
+            if (!(seconds > 0)) throw new CliException("--seconds must be positive");
+            spec.commandLine().getOut().println(SimBench.run(model, sequences, seqLen, t, seconds).toJson());
+            return 0;
+        }
+        TorchEngine.Device d = switch (device.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> TorchEngine.Device.CPU;
+            case "cuda" -> TorchEngine.Device.CUDA;
+            default -> throw new CliException("--device must be cpu or cuda, not \"" + device + "\"");
+        };
+        TorchEngine.Precision p = switch (precision.toLowerCase(Locale.ROOT)) {
+            case "fp32" -> TorchEngine.Precision.FP32;
+            case "bf16" -> TorchEngine.Precision.BF16;
+            default -> throw new CliException("--precision must be fp32 or bf16, not \"" + precision + "\"");
+        };
+        int micro = microBatch > 0 ? microBatch : sequences;
+        if (sequences % micro != 0) throw new CliException("--micro-batch " + micro + " does not divide the batch's " + sequences + " sequences");
+        if (steps < 1 || warmup < 0) throw new CliException("--steps must be at least 1 and --warmup at least 0");
+        double peak = peakTflops != null ? peakTflops : TorchBench.defaultPeakTflops(p);
+        if (!(peak > 0)) throw new CliException("--peak-tflops must be positive");
+        try {
+            spec.commandLine().getOut().println(TorchBench.run(model, sequences, seqLen, micro, d, p, t, warmup, steps, peak).toJson());
+        } catch (NativeException | IllegalStateException e) {
+            throw new CliException(e.getMessage(), e);
+        }
         return 0;
     }
 }

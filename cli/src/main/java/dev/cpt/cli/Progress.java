@@ -50,6 +50,14 @@ final class Progress {
         }
     }
 
+    /** A "report: …" line, with why its figures are missing where this machine cannot draw them. */
+    static String withFigureNote(String reportLine) {
+        return dev.cpt.report.Figures.unavailable()
+                .map(reason -> reportLine + " (without figures: Java cannot render text here: " + reason
+                        + "; apt-get install fontconfig fonts-dejavu-core)")
+                .orElse(reportLine);
+    }
+
     static String describe(RunSummary s) {
         StringJoiner j = new StringJoiner("; ");
         s.datasets().forEach((d, x) -> {

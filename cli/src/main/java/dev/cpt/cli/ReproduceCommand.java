@@ -131,7 +131,7 @@ final class ReproduceCommand implements Callable<Integer> {
         for (Claim.Result c : result.claims()) {
             o.println("  " + c.claim().id() + ": " + c.verdict());
         }
-        o.println("report: " + result.report());
+        o.println(Progress.withFigureNote("report: " + result.report()));
         if (!result.ok()) {
             err.println(result.failures().size() + " run(s) failed:");
             for (String f2 : result.failures()) err.println("  " + f2);

@@ -38,6 +38,10 @@ final class ScheduleChart {
     private static final int HEIGHT = 380;
 
     static void write(RunPlan plan, Path png) {
+        dev.cpt.report.Figures.unavailable().ifPresent(reason -> {
+            throw new CliException("--png " + png + ": Java cannot render text on this machine (" + reason
+                    + "); install fonts (Debian/Ubuntu: apt-get install fontconfig fonts-dejavu-core)");
+        });
         long[] steps = plotSteps(plan, GRID_POINTS);
         double[] x = new double[steps.length];
         for (int i = 0; i < steps.length; i++) x[i] = steps[i];

@@ -61,7 +61,7 @@ final class SweepCommand implements Callable<Integer> {
             RunSummary s = v.summary();
             o.println("  " + v.name() + ": " + (s != null ? Progress.describe(s) : "failed"));
         }
-        o.println("report: " + out.resolve(SweepRunner.REPORT));
+        o.println(Progress.withFigureNote("report: " + out.resolve(SweepRunner.REPORT)));
         if (!result.ok()) {
             err.println(result.describeFailures());
             return Cpt.EXIT_FAILURE;

@@ -85,6 +85,7 @@ final class TrainCommand implements Callable<Integer> {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         RunSummary summary;
         double flopsPerToken;
+        TorchEngine.Memory memory;
         try (Engine e = factory.create(plan, t);
              ProgressBar bar = Progress.bar("train " + plan.spec().name(), plan.totalSteps())) {
             summary = new TrainingLoop(plan, e, data, out, new TrainingLoop.Listener() {
@@ -95,6 +96,7 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }).run(resume);
             flopsPerToken = e.info().flopsPerToken();
+            memory = e instanceof TorchEngine torch ? torch.memory() : null;
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         }
@@ -108,7 +110,13 @@ final class TrainCommand implements Callable<Integer> {
                             ? String.format(Locale.ROOT, "; MFU %.1f%% of an H100's 989 TFLOP/s bf16", 100 * tokensPerSecond * flopsPerToken / 989e12)
                             : "");
         }
-        o.println("report: " + report);
+        if (memory != null) {
+            o.printf(Locale.ROOT, "memory: peak %.2f GiB allocated%s%n", memory.peakAllocatedBytes() / (double) (1L << 30),
+                    d == TorchEngine.Device.CUDA
+                            ? String.format(Locale.ROOT, ", %.2f GiB reserved (CUDA caching allocator)", memory.reservedBytes() / (double) (1L << 30))
+                            : " (weights and AdamW moments)");
+        }
+        o.println(Progress.withFigureNote("report: " + report));
         return 0;
     }
 }

@@ -44,14 +44,18 @@ public final class RunReport {
 
     /** Writes the report of a run whose plan, summary (null if unfinished) and metrics are at hand. */
     public static Path write(Path runDir, RunPlan plan, RunSummary summary, List<StepRecord> metrics) throws IOException {
-        writeSchedules(runDir.resolve(LR_PNG), plan);
-        boolean val = writeValidation(runDir.resolve(VAL_PNG), plan, metrics);
+        var noFigures = Figures.unavailable();
+        boolean val = false;
+        if (noFigures.isEmpty()) {
+            writeSchedules(runDir.resolve(LR_PNG), plan);
+            val = writeValidation(runDir.resolve(VAL_PNG), plan, metrics);
+        }
         Path md = runDir.resolve(MARKDOWN);
-        AtomicFiles.writeString(md, markdown(plan, summary, metrics, val));
+        AtomicFiles.writeString(md, markdown(plan, summary, metrics, val, noFigures.orElse(null)));
         return md;
     }
 
-    private static String markdown(RunPlan plan, RunSummary summary, List<StepRecord> metrics, boolean val) {
+    private static String markdown(RunPlan plan, RunSummary summary, List<StepRecord> metrics, boolean val, String noFigures) {
         StringBuilder md = new StringBuilder();
         md.append("# Run ").append(plan.spec().name()).append("\n\n");
         md.append(String.format(Locale.ROOT, "%,d steps of %,d tokens (%s tokens) in %d %s.", plan.totalSteps(), plan.tokensPerStep(),
@@ -92,6 +96,10 @@ public final class RunReport {
             var w = plan.spec().finalLoss();
             md.append("Losses are validation losses in nats; a final or stage-end loss is the mean over the last ").append(w.lastSteps())
               .append(" steps (of the run, of the stage), sampled every ").append(w.every()).append(".\n\n");
+        }
+        if (noFigures != null) {
+            md.append(Figures.note(noFigures));
+            return md.toString();
         }
         md.append("![Learning rate and weight decay](").append(LR_PNG).append(")\n\n");
         if (val) md.append("![Validation loss](").append(VAL_PNG).append(")\n");

@@ -61,6 +61,12 @@ public final class SweepReport {
     public static Path write(Path outDir, String title, List<VariantResult> results) throws IOException {
         List<String> datasets = datasets(results);
         List<String[]> images = new ArrayList<>(); // {file, caption}
+        String noFigures = Figures.unavailable().orElse(null);
+        if (noFigures != null) {
+            Path md = outDir.resolve(MARKDOWN);
+            AtomicFiles.writeString(md, markdown(title, results, datasets, images) + "\n" + Figures.note(noFigures));
+            return md;
+        }
 
         if (!results.isEmpty()) {
             writeSchedules(outDir.resolve(LR_PNG), results);

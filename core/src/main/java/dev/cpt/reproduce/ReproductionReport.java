@@ -139,6 +139,8 @@ public final class ReproductionReport {
         Path figures = out.resolve(FIGURES).resolve(e.id());
         Files.createDirectories(figures);
         SweepReport.write(figures, e.id() + " (seed " + firstSeed + ")", first);
+        var noFigures = dev.cpt.report.Figures.unavailable();
+        if (noFigures.isPresent()) md.append(dev.cpt.report.Figures.note(noFigures.get())).append('\n');
         try (Stream<Path> pngs = Files.list(figures)) {
             for (Path png : pngs.filter(p -> p.toString().endsWith(".png")).sorted().toList()) {
                 String rel = FIGURES + "/" + e.id() + "/" + png.getFileName();

@@ -155,6 +155,33 @@ class ReportTest {
     }
 
     @Test
+    void withoutFontsTheReportsKeepTheirNumbersAndSayWhyTheFiguresAreMissing() throws IOException {
+        // A bare GPU server: Java's first text rendering throws "Fontconfig head is null".
+        Figures.overrideForTest("Fontconfig head is null, check your fonts or fonts configuration");
+        try {
+            List<StepRecord> m = metrics(TWO_STAGES, 1, Long.MAX_VALUE);
+            Path run = Files.createDirectories(tmp.resolve("run"));
+            String text = Files.readString(RunReport.write(run, TWO_STAGES, summary(TWO_STAGES, m), m));
+            assertThat(text).contains("| dataset | final loss |", "Average final loss",
+                            "_Figures not drawn: Java cannot render text on this machine (Fontconfig head is null",
+                            "apt-get install fontconfig fonts-dejavu-core")
+                    .doesNotContain("![");
+            assertThat(run.resolve("lr.png")).doesNotExist();
+            assertThat(run.resolve("val.png")).doesNotExist();
+
+            Path sweep = Files.createDirectories(tmp.resolve("sweep"));
+            String sweepText = Files.readString(SweepReport.write(sweep, "demo", List.of(ok("a", TWO_STAGES, 1))));
+            assertThat(sweepText).contains("| `a` |", "_Figures not drawn:").doesNotContain("![");
+            try (Stream<Path> files = Files.list(sweep)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactly("report.md");
+            }
+        } finally {
+            Figures.overrideForTest(null);
+        }
+        assertThat(Figures.unavailable()).isEmpty(); // this machine has fonts (.ci/run installs them)
+    }
+
+    @Test
     void anUnfinishedRunGetsItsPlotsAndANote() throws IOException {
         List<StepRecord> m = metrics(TWO_STAGES, 1, 57);
         String text = Files.readString(RunReport.write(tmp, TWO_STAGES, null, m));

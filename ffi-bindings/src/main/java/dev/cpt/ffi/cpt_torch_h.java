@@ -540,4 +540,29 @@ public final class cpt_torch_h {
         }
     }
 
+    private static final class cpt_memory_reset_peak {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_memory_reset_peak");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_memory_reset_peak$descriptor() {
+        return cpt_memory_reset_peak.DESC;
+    }
+
+    public static MethodHandle cpt_memory_reset_peak$handle() {
+        return cpt_memory_reset_peak.Linked.HANDLE;
+    }
+
+    public static int cpt_memory_reset_peak(MemorySegment model) {
+        var mh$ = cpt_memory_reset_peak.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
 }

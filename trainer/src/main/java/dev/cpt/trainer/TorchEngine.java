@@ -4,6 +4,7 @@ import static dev.cpt.ffi.cpt_torch_h.*;
 
 import dev.cpt.data.Batch;
 import dev.cpt.ffi.NativeLibrary;
+import dev.cpt.ffi.cpt_memory_stats;
 import dev.cpt.ffi.cpt_model_config;
 import dev.cpt.ffi.cpt_step_result;
 import dev.cpt.plan.ModelSize;
@@ -43,18 +44,19 @@ public final class TorchEngine implements Engine {
     private final MemorySegment result = cpt_step_result.allocate(arena);
     private final MemorySegment scalar = arena.allocate(ValueLayout.JAVA_DOUBLE);
     private MemorySegment tokens = MemorySegment.NULL;
-    private final RunSpec spec;
+    private final OptimizerSpec optimizer;
+    private final int microBatch;
     private final Device device;
     private final long parameters;
     private final double flopsPerToken;
     private boolean closed;
 
-    private TorchEngine(RunSpec spec, Device device, Precision precision, int threads) {
+    private TorchEngine(ModelSpec.Shape s, OptimizerSpec o, long seed, int seqLen, int microBatch, Device device,
+                        Precision precision, int threads) {
         NativeLibrary.load();
-        this.spec = spec;
+        this.optimizer = o;
+        this.microBatch = microBatch;
         this.device = device;
-        ModelSpec.Shape s = spec.model().shape();
-        OptimizerSpec o = spec.optimizer();
         MemorySegment config = cpt_model_config.allocate(arena);
         cpt_model_config.arch(config, s.arch().equals("neox") ? CPT_ARCH_NEOX() : CPT_ARCH_GPT2());
         cpt_model_config.layers(config, s.layers());
@@ -69,19 +71,30 @@ public final class TorchEngine implements Engine {
         cpt_model_config.beta1(config, o.beta1());
         cpt_model_config.beta2(config, o.beta2());
         cpt_model_config.eps(config, o.eps());
-        cpt_model_config.seed(config, spec.seed());
+        cpt_model_config.seed(config, seed);
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         check("cpt_model_create", cpt_model_create(config, out));
         model = out.get(ValueLayout.ADDRESS, 0);
         MemorySegment count = arena.allocate(ValueLayout.JAVA_LONG);
         check("cpt_model_parameter_count", cpt_model_parameter_count(model, count));
         parameters = count.get(ValueLayout.JAVA_LONG, 0);
-        flopsPerToken = ModelSize.flopsPerToken(s, spec.batch().seqLen());
+        flopsPerToken = ModelSize.flopsPerToken(s, seqLen);
     }
 
     /** The engine of {@code plan}'s run on {@code device}; {@code threads} bounds libtorch's CPU threads. */
     public static TorchEngine create(RunPlan plan, Device device, Precision precision, int threads) {
-        return new TorchEngine(plan.spec(), device, precision, Math.max(1, threads));
+        RunSpec spec = plan.spec();
+        return new TorchEngine(spec.model().shape(), spec.optimizer(), spec.seed(), spec.batch().seqLen(),
+                spec.batch().microBatchSequences(), device, precision, Math.max(1, threads));
+    }
+
+    /**
+     * A model of {@code shape} outside a run (benchmarks, device checks): batches of sequences of
+     * {@code seqLen} tokens, {@code microBatch} sequences at a time.
+     */
+    public static TorchEngine of(ModelSpec.Shape shape, OptimizerSpec optimizer, long seed, int seqLen, int microBatch,
+                                 Device device, Precision precision, int threads) {
+        return new TorchEngine(shape, optimizer, seed, seqLen, microBatch, device, precision, Math.max(1, threads));
     }
 
     public static String torchVersion() {
@@ -109,9 +122,9 @@ public final class TorchEngine implements Engine {
 
     @Override
     public StepResult trainStep(Batch batch, double lr, double weightDecay) {
-        int micro = Math.min(spec.batch().microBatchSequences(), batch.sequences());
+        int micro = Math.min(microBatch, batch.sequences());
         if (batch.sequences() % micro != 0) micro = batch.sequences();
-        double clip = spec.optimizer().gradClip() == null ? 0 : spec.optimizer().gradClip();
+        double clip = optimizer.gradClip() == null ? 0 : optimizer.gradClip();
         check("cpt_train_step", cpt_train_step(model, tokens(batch), batch.sequences(), batch.seqLen(), micro, lr, weightDecay, clip, result));
         return new StepResult(cpt_step_result.loss(result), cpt_step_result.grad_norm(result));
     }
@@ -145,6 +158,27 @@ public final class TorchEngine implements Engine {
             if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
             check("cpt_load", code);
         }
+    }
+
+    /** Bytes in use, peak and reserved: on CUDA the caching allocator's counters, on the CPU the model's own tensors. */
+    public record Memory(long allocatedBytes, long peakAllocatedBytes, long reservedBytes) {}
+
+    public Memory memory() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment stats = cpt_memory_stats.allocate(a);
+            check("cpt_memory_statistics", cpt_memory_statistics(model, stats));
+            return new Memory(cpt_memory_stats.allocated_bytes(stats), cpt_memory_stats.peak_allocated_bytes(stats),
+                    cpt_memory_stats.reserved_bytes(stats));
+        }
+    }
+
+    /** Starts a new peak for {@link #memory()} (CUDA). */
+    public void resetPeakMemory() {
+        check("cpt_memory_reset_peak", cpt_memory_reset_peak(model));
+    }
+
+    public Device device() {
+        return device;
     }
 
     @Override

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# One call on a GPU machine (../shared/GPU.md): builds the shim against the machine's PyTorch,
+# checks the torch engine on CUDA against the CPU, times `405m` (neox, seq 2048, bf16) in cpt and
+# in PyTorch (eager and torch.compile) on the same GPU, trains a short run through `cpt train
+# --engine torch --device cuda`, and prints a table last. Logs and JSON go to $OUT (or
+# bench/gpu/out). Prepare here with bench/gpu/pack.sh and carry .gpu/ (see bench/gpu/README.md).
+#
+# Settings (environment): MODEL=405m BATCH=32x2048 MICROS="8" (micro-batch sizes) ROUNDS=2
+#                         WARMUP=10 STEPS=90 PYTHON=python3
+#                         SKIP_COMPILE=1 to leave torch.compile out, SKIP_TRAIN=1 the cpt train run.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out="${OUT:-bench/gpu/out}"
+mkdir -p "$out"
+MODEL="${MODEL:-405m}" BATCH="${BATCH:-32x2048}" MICROS="${MICROS:-8}" ROUNDS="${ROUNDS:-2}" WARMUP="${WARMUP:-10}" STEPS="${STEPS:-90}"
+MICRO="${MICROS%% *}"  # torch.compile runs the first micro-batch size
+PY="${PYTHON:-python3}"
+stage() { echo; echo "== $* ($(date +%T))"; }
+failed=()
+
+stage environment
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv | tee "$out/gpu.txt"
+"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())'
+if [ ! -x .gpu/jre/bin/java ]; then
+  [ -f .gpu/jre.tar.xz ] || { echo "no .gpu/jre.tar.xz: run bench/gpu/pack.sh here and carry .gpu"; exit 2; }
+  tar -C .gpu -xJf .gpu/jre.tar.xz
+fi
+java=(.gpu/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.awt.headless=true -cp ".gpu/lib/*")
+"${java[0]}" -version 2>&1 | head -1
+
+stage build the shim against this machine\'s libtorch
+prefix="$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
+build=/tmp/cpt-native
+if cmake -S native -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >"$out/build.log" 2>&1 \
+    && cmake --build "$build" -j "$(nproc)" >>"$out/build.log" 2>&1; then
+  grep -E "cpt_torch: CUDA build|Found Torch|Found CUDA" "$out/build.log" | head -5
+  export CPT_NATIVE_LIB="$build/libcpt_torch.so"
+else
+  tail -60 "$out/build.log"
+  echo "the shim did not build: the PyTorch reference runs alone"
+  failed+=(build)
+fi
+
+if [ -n "${CPT_NATIVE_LIB:-}" ]; then
+  stage the torch engine on CUDA against the CPU
+  timeout 240 "${java[@]}" dev.cpt.trainer.DeviceCheck cuda 2>&1 | grep -v "^WARNING" | tee "$out/check.jsonl" || failed+=(check)
+fi
+
+# cpt and PyTorch eager in turn, ROUNDS times for each micro-batch size: clocks and neighbours drift,
+# so the table gives each one's median over rounds, taken side by side.
+for micro in $MICROS; do
+  for round in $(seq "$ROUNDS"); do
+    if [ -n "${CPT_NATIVE_LIB:-}" ]; then
+      stage "cpt bench: $MODEL $BATCH micro-batch $micro bf16, round $round"
+      timeout 300 "${java[@]}" dev.cpt.cli.Cpt bench --engine torch --device cuda --precision bf16 --model "$MODEL" \
+          --batch "$BATCH" --micro-batch "$micro" --warmup "$WARMUP" --steps "$STEPS" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-cpt.jsonl" \
+        || failed+=(bench-cpt)
+    fi
+    stage "PyTorch eager, the same model and batches: micro-batch $micro, round $round"
+    PYTHONUNBUFFERED=1 timeout 300 "$PY" bench/gpu/reference_neox.py --model "$MODEL" --batch "$BATCH" --micro-batch "$micro" \
+        --device cuda --precision bf16 --mode eager --warmup "$WARMUP" --steps "$STEPS" 2>&1 | tee -a "$out/bench-eager.jsonl" || failed+=(eager)
+  done
+done
+
+if [ -z "${SKIP_COMPILE:-}" ]; then
+  stage PyTorch torch.compile
+  PYTHONUNBUFFERED=1 timeout 420 "$PY" bench/gpu/reference_neox.py --model "$MODEL" --batch "$BATCH" --micro-batch "$MICRO" \
+      --device cuda --precision bf16 --mode compile --warmup "$WARMUP" --steps "$STEPS" >"$out/bench-compile.jsonl" 2>"$out/compile.log" \
+    || { tail -20 "$out/compile.log"; failed+=(compile); }
+  cat "$out/bench-compile.jsonl"
+fi
+
+if [ -n "${CPT_NATIVE_LIB:-}" ] && [ -z "${SKIP_TRAIN:-}" ]; then
+  stage cpt train --engine torch --device cuda --precision bf16 "(bench/gpu/train-cuda.json, synthetic built-in data)"
+  { timeout 60 "${java[@]}" dev.cpt.cli.Cpt prepare --builtin data/builtin >"$out/prepare.log" 2>&1 \
+      && timeout 180 "${java[@]}" dev.cpt.cli.Cpt train bench/gpu/train-cuda.json --engine torch --device cuda --precision bf16 \
+           --out /tmp/cpt-train-cuda 2>&1 | grep -v "^WARNING" | tail -6 | tee "$out/train.txt"; } || failed+=(train)
+  cp /tmp/cpt-train-cuda/summary.json "$out/train-summary.json" 2>/dev/null
+fi
+
+stage table
+"$PY" bench/gpu/table.py "$out"/bench-*.jsonl | tee "$out/table.md"
+[ -f "$out/check.jsonl" ] && grep -c '"passed": true' "$out/check.jsonl" | sed 's/$/ device checks passed/'
+if [ ${#failed[@]} -gt 0 ]; then echo "failed: ${failed[*]}"; exit 1; fi
