@@ -25,6 +25,7 @@ import java.util.Optional;
  * The one training loop both engines run (DESIGN.md, "The flow of one run"). Read top to bottom,
  * one step is: evaluate if due; checkpoint if due; at a stage's start reset the optimizer if the
  * stage asks; take lr and weight decay from the schedules and a batch from the sampler; train.
+ * The sampler draws each batch on a background thread during the step before ({@link BatchPrefetcher}).
  */
 public final class TrainingLoop {
 
@@ -60,7 +61,7 @@ public final class TrainingLoop {
         Map<String, ValidationSet> validation = validationSets();
         int sequences = plan.spec().batch().sequences();
         int seqLen = plan.spec().batch().seqLen();
-        Batch batch = new Batch(sequences, seqLen);
+        Batch evalBatch = new Batch(sequences, seqLen);
         long total = plan.totalSteps();
 
         long start = 0;
@@ -76,9 +77,10 @@ public final class TrainingLoop {
         }
 
         long wallStart = System.nanoTime();
-        try (MetricsLog log = MetricsLog.append(dir.metrics())) {
+        try (MetricsLog log = MetricsLog.append(dir.metrics());
+             BatchPrefetcher batches = new BatchPrefetcher(sampler, sequences, seqLen, start, total)) {
             for (long step = start; ; step++) {
-                Map<String, Double> val = evalDue(step) ? evaluate(validation, batch) : null;
+                Map<String, Double> val = evalDue(step) ? evaluate(validation, evalBatch) : null;
                 if (val != null) {
                     for (var e : val.entrySet()) {
                         if (!Double.isFinite(e.getValue())) {
@@ -91,7 +93,7 @@ public final class TrainingLoop {
                 if (step > start && checkpointDue(step)) {
                     log.flush();
                     Stage ending = endingAt(step);
-                    var ckpt = dir.writeCheckpoint(new LoopState(step, sampler.state(), ending == null ? null : ending.name()),
+                    var ckpt = dir.writeCheckpoint(new LoopState(step, batches.stateBefore(step), ending == null ? null : ending.name()),
                             engine::save, plan.spec().checkpoint().keep());
                     listener.onCheckpoint(ckpt);
                 }
@@ -107,8 +109,7 @@ public final class TrainingLoop {
                 double lr = plan.lrAt(step);
                 double wd = plan.weightDecayAt(step);
                 long t0 = System.nanoTime();
-                sampler.fill(step, batch);
-                Engine.StepResult result = engine.trainStep(batch, lr, wd);
+                Engine.StepResult result = engine.trainStep(batches.take(step), lr, wd);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradNorm())) {
                     log.flush();

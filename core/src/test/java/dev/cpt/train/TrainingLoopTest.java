@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import dev.cpt.data.TokenSource;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +32,45 @@ class TrainingLoopTest {
 
     @TempDir
     Path tmp;
+
+    @Test
+    void aBatchThatCannotBeDrawnStillLeavesTheStageEndCheckpointAndFailsAtItsStep() throws IOException {
+        // The next stage's first batch is drawn on the prefetch thread while the last step of the
+        // stage before trains; a shard that fails to read there must not cost that stage's checkpoint.
+        TokenSource broken = new TokenSource() {
+            public String name() {
+                return "de/train.bin";
+            }
+
+            public long length() {
+                return 20_000;
+            }
+
+            public void read(long offset, int[] dst, int dstOffset, int count) {
+                throw new java.io.UncheckedIOException(new IOException("de/train.bin: read error at token " + offset));
+            }
+        };
+        DataSources enGood = TestSpecs.countingData(20_000, "en", "de");
+        DataSources withBroken = new DataSources(Map.of("en", enGood.train("en").getFirst().source(), "de", broken),
+                Map.of("en", enGood.val("en").getFirst().source(), "de", enGood.val("de").getFirst().source()));
+        FunctionEngine engine = new FunctionEngine();
+        Path run = tmp.resolve("run");
+        assertThatThrownBy(() -> new TrainingLoop(plan, engine, withBroken, run, null).run(false))
+                .isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageContaining("de/train.bin: read error");
+        assertThat(engine.calls).hasSize(40);
+        var checkpoints = RunDirectory.resume(run, plan.spec()).listCheckpoints();
+        var end = checkpoints.stream().filter(c -> c.state().step() == 40).findFirst().orElseThrow();
+        assertThat(end.state().stageEnd()).isEqualTo("pretrain");
+
+        // and the run resumes from it once the shard is readable, as if nothing had happened
+        FunctionEngine resumed = new FunctionEngine();
+        new TrainingLoop(plan, resumed, data, run, null).run(true);
+        FunctionEngine whole = new FunctionEngine();
+        new TrainingLoop(plan, whole, data, tmp.resolve("whole"), null).run(false);
+        assertThat(resumed.theta).isEqualTo(whole.theta);
+        assertThat(withoutTimings(run.resolve("metrics.jsonl"))).isEqualTo(withoutTimings(tmp.resolve("whole/metrics.jsonl")));
+    }
 
     @Test
     void eachStepUsesTheScheduledRatesAndTheOptimizerResetsAtTheStageBoundary() throws IOException {
