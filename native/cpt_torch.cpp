@@ -188,35 +188,98 @@ torch::Tensor self_attention(const cpt_model &m, const torch::Tensor &h, const s
     return linear(m, y, out_name);
 }
 
+/** Whether the model's forward runs under bf16 autocast (CUDA only). */
+bool autocasts(const cpt_model &m) { return m.device.is_cuda() && m.config.precision == CPT_PRECISION_BF16; }
+
+struct AutocastScope {
+    bool on;
+    explicit AutocastScope(const cpt_model &m) : AutocastScope(autocasts(m)) {}
+    explicit AutocastScope(bool enable) : on(enable) {
+        if (!on) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+        at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+        at::autocast::set_enabled(true);
+#endif
+    }
+    ~AutocastScope() {
+        if (!on) return;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(at::kCUDA, false);
+#else
+        at::autocast::set_enabled(false);
+#endif
+        at::autocast::clear_cache();
+    }
+};
+/** Block i of the model: x plus its attention and MLP (sequential for gpt2, parallel for neox). */
+torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
+    if (m.config.arch == CPT_ARCH_GPT2) {
+        std::string l = "h." + std::to_string(i);
+        auto y = x + self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
+        auto h = at::gelu(linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"), "tanh");
+        return y + linear(m, h, l + ".mlp.c_proj");
+    }
+    std::string l = "layers." + std::to_string(i);
+    // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
+    auto a = self_attention(m, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
+                            l + ".attention.dense", true);
+    auto h = at::gelu(linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+    return x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
+}
+
+/**
+ * Activation checkpointing of one block, as torch.utils.checkpoint (reentrant) does it: the forward
+ * keeps only the block's input; the backward runs the block again with gradients on (under autocast
+ * if the forward was) and back-propagates through it, which accumulates the block's weight gradients
+ * and returns the input's. Memory: one [B, T, d] tensor a layer instead of every intermediate.
+ */
+struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
+    static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, int64_t model, int64_t layer,
+                                 bool autocast) {
+        ctx->saved_data["model"] = model;
+        ctx->saved_data["layer"] = layer;
+        ctx->saved_data["autocast"] = autocast;
+        ctx->save_for_backward({x});
+        return block(*reinterpret_cast<const cpt_model *>(model), x, static_cast<int>(layer));
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list grad_outputs) {
+        const auto &m = *reinterpret_cast<const cpt_model *>(ctx->saved_data["model"].toInt());
+        auto x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+        torch::Tensor y;
+        {
+            torch::AutoGradMode grad(true);
+            AutocastScope autocast(ctx->saved_data["autocast"].toBool());
+            y = block(m, x, static_cast<int>(ctx->saved_data["layer"].toInt()));
+        }
+        torch::autograd::backward({y}, {grad_outputs[0]});
+        return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+};
+
 /** Mean next-token cross-entropy of rows [B, T + 1] (int64 on the model's device). */
 torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     int64_t t = rows.size(1) - 1;
     auto idx = rows.narrow(1, 0, t), targets = rows.narrow(1, 1, t);
-    torch::Tensor x, logits;
-    if (m.config.arch == CPT_ARCH_GPT2) {
+    bool gpt2 = m.config.arch == CPT_ARCH_GPT2;
+    torch::Tensor x;
+    if (gpt2) {
         auto pos = torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(m.device));
         x = at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
-        for (int i = 0; i < m.config.layers; i++) {
-            std::string l = "h." + std::to_string(i);
-            x = x + self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
-            auto h = at::gelu(linear(m, layer_norm(m, x, l + ".ln_2"), l + ".mlp.c_fc"), "tanh");
-            x = x + linear(m, h, l + ".mlp.c_proj");
-        }
-        x = layer_norm(m, x, "ln_f");
-        logits = at::linear(x, m.p("wte.weight"));
     } else {
         x = at::embedding(m.p("embed_in.weight"), idx);
-        for (int i = 0; i < m.config.layers; i++) {
-            std::string l = "layers." + std::to_string(i);
-            // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
-            auto a = self_attention(m, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
-                                    l + ".attention.dense", true);
-            auto h = at::gelu(linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
-            x = x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
-        }
-        x = layer_norm(m, x, "final_layer_norm");
-        logits = at::linear(x, m.p("embed_out.weight"));
     }
+    bool checkpoint = m.config.activation_checkpointing != 0 && torch::GradMode::is_enabled();
+    for (int i = 0; i < m.config.layers; i++) {
+        x = checkpoint ? CheckpointedBlock::apply(x, reinterpret_cast<int64_t>(&m), static_cast<int64_t>(i), autocasts(m))
+                       : block(m, x, i);
+    }
+    x = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
+    auto logits = at::linear(x, m.p(gpt2 ? "wte.weight" : "embed_out.weight"));
     return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), targets.reshape({-1}));
 }
 
@@ -239,28 +302,6 @@ torch::Tensor rows_of(const cpt_model &m, const int32_t *tokens, int32_t sequenc
     return cpu.to(torch::kLong).to(m.device);
 }
 
-struct AutocastScope {
-    bool on;
-    explicit AutocastScope(const cpt_model &m) : on(m.device.is_cuda() && m.config.precision == CPT_PRECISION_BF16) {
-        if (!on) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-        at::autocast::set_autocast_enabled(at::kCUDA, true);
-#else
-        at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-        at::autocast::set_enabled(true);
-#endif
-    }
-    ~AutocastScope() {
-        if (!on) return;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-        at::autocast::set_autocast_enabled(at::kCUDA, false);
-#else
-        at::autocast::set_enabled(false);
-#endif
-        at::autocast::clear_cache();
-    }
-};
 
 /** AdamW as torch.optim.AdamW: decoupled decay, then the bias-corrected Adam step, tensor by tensor. */
 void adamw(cpt_model &m, double lr, double weight_decay) {

@@ -58,6 +58,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "torch: sequences per forward/backward, gradients accumulated (default: the whole batch).")
     int microBatch;
 
+    @Option(names = "--activation-checkpointing",
+            description = "torch: keep only each block's input in the forward and recompute the block in the backward.")
+    boolean activationCheckpointing;
+
     @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "torch: untimed steps first. Default: ${DEFAULT-VALUE}.")
     int warmup;
 
@@ -110,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
         double peak = peakTflops != null ? peakTflops : TorchBench.defaultPeakTflops(p);
         if (!(peak > 0)) throw new CliException("--peak-tflops must be positive");
         try {
-            spec.commandLine().getOut().println(TorchBench.run(model, sequences, seqLen, micro, d, p, t, warmup, steps, peak).toJson());
+            spec.commandLine().getOut().println(TorchBench.run(model, sequences, seqLen, micro, d, p, activationCheckpointing, t, warmup, steps, peak).toJson());
         } catch (NativeException | IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         }

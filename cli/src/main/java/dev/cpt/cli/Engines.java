@@ -20,14 +20,20 @@ final class Engines {
 
         /** The engine; the torch engine on {@code device} at {@code precision} (the simulator has one of each). */
         EngineFactory factory(TorchEngine.Device device, TorchEngine.Precision precision) {
+            return factory(device, precision, false);
+        }
+
+        /** As above; {@code activationCheckpointing} is the torch engine's (recompute each block in the backward). */
+        EngineFactory factory(TorchEngine.Device device, TorchEngine.Precision precision, boolean activationCheckpointing) {
             return switch (this) {
                 case sim -> {
-                    if (device != TorchEngine.Device.CPU || precision != TorchEngine.Precision.FP32) {
-                        throw new CliException("--device and --precision are the torch engine's (--engine torch); the simulator runs fp32 on the CPU");
+                    if (device != TorchEngine.Device.CPU || precision != TorchEngine.Precision.FP32 || activationCheckpointing) {
+                        throw new CliException("--device, --precision and --activation-checkpointing are the torch engine's (--engine torch); "
+                                + "the simulator runs fp32 on the CPU");
                     }
                     yield (plan, threads) -> SimEngine.create(plan.spec(), threads);
                 }
-                case torch -> (plan, threads) -> TorchEngine.create(plan, device, precision, threads);
+                case torch -> (plan, threads) -> TorchEngine.create(plan, device, precision, activationCheckpointing, threads);
             };
         }
 

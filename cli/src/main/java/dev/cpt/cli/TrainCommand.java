@@ -51,6 +51,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "The torch engine's device: cpu or cuda. Default: ${DEFAULT-VALUE}.")
     String device;
 
+    @Option(names = "--activation-checkpointing",
+            description = "The torch engine keeps only each block's input in the forward and recomputes the block in the "
+                    + "backward: less memory (cpt plan --activation-checkpointing says how much), the same losses.")
+    boolean activationCheckpointing;
+
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
             description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA). Default: ${DEFAULT-VALUE}.")
     String precision;
@@ -74,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
             case "bf16" -> TorchEngine.Precision.BF16;
             default -> throw new CliException("--precision must be fp32 or bf16, not \"" + precision + "\"");
         };
-        var factory = engine.factory(d, p);
+        var factory = engine.factory(d, p, activationCheckpointing);
         RunPlan plan = RunPlan.load(specFile);
         DataSources data;
         try {

@@ -105,6 +105,33 @@ class TorchEngineTest {
     }
 
     @Test
+    void activationCheckpointingChangesMemoryNotTheStep() {
+        for (String arch : new String[] {"gpt2", "neox"}) {
+            RunPlan plan = RunPlan.of(spec(arch, 2));
+            try (TorchEngine plain = TorchEngine.create(plan, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, false, 1);
+                 TorchEngine recomputed = TorchEngine.create(plan, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, true, 1)) {
+                for (int step = 0; step < 5; step++) {
+                    Batch b = batch(step, 256);
+                    var a = plain.trainStep(b, 1e-3, 0.1);
+                    var c = recomputed.trainStep(b, 1e-3, 0.1);
+                    // The recomputed block is the same arithmetic: only the order gradients are summed in may differ.
+                    assertThat(c.loss()).as("%s loss at step %d", arch, step).isCloseTo(a.loss(), org.assertj.core.data.Offset.offset(1e-6));
+                    assertThat(c.gradNorm()).as("%s gradient norm at step %d", arch, step)
+                            .isCloseTo(a.gradNorm(), org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, a.gradNorm())));
+                }
+                Map<String, float[]> wa = plain.weights(), wc = recomputed.weights();
+                for (String name : wa.keySet()) {
+                    float[] x = wa.get(name), y = wc.get(name);
+                    for (int i = 0; i < x.length; i++) {
+                        assertThat((double) y[i]).as("%s %s[%d]", arch, name, i).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
+                    }
+                }
+                assertThat(plain.evalLoss(batch(99, 256))).isCloseTo(recomputed.evalLoss(batch(99, 256)), org.assertj.core.data.Offset.offset(1e-5));
+            }
+        }
+    }
+
+    @Test
     void aResumedEngineContinuesBitForBit() throws IOException {
         RunPlan plan = RunPlan.of(spec("neox", 2));
         double[] straight = new double[10];
