@@ -299,7 +299,13 @@ torch::Tensor rows_of(const cpt_model &m, const int32_t *tokens, int32_t sequenc
         }
     }
     auto cpu = torch::from_blob(const_cast<int32_t *>(tokens), {sequences, seq_len + 1}, torch::kInt32);
-    return cpu.to(torch::kLong).to(m.device);
+    if (!m.device.is_cuda()) return cpu.to(torch::kLong);
+    // Through pinned memory, so that the copy to the GPU is asynchronous: the step's one wait for
+    // the device stays the read of its loss. (The caching host allocator keeps the buffer until
+    // the copy is done.)
+    auto pinned = torch::empty(cpu.sizes(), torch::TensorOptions().dtype(torch::kInt32).pinned_memory(true));
+    pinned.copy_(cpu);
+    return pinned.to(m.device, /*non_blocking=*/true).to(torch::kLong);
 }
 
 
