@@ -82,7 +82,10 @@ class TrainAndSweepCommandTest {
         CliRun cuda = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("cuda").toString(), "--engine", "torch", "--device", "cuda");
         if (cuda.code() != 0) assertThat(cuda.err()).contains("CUDA is not available");
         CliRun simDevice = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("x").toString(), "--device", "cuda");
-        assertThat(simDevice.err()).contains("--device and --precision are the torch engine's");
+        assertThat(simDevice.err()).contains("--device, --precision and --activation-checkpointing are the torch engine's");
+        CliRun simCheckpointing = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("z").toString(), "--activation-checkpointing");
+        assertThat(simCheckpointing.code()).isNotZero();
+        assertThat(simCheckpointing.err()).contains("the simulator runs fp32 on the CPU");
         CliRun badDevice = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("y").toString(), "--engine", "torch", "--device", "tpu");
         assertThat(badDevice.err()).contains("--device must be cpu or cuda");
     }

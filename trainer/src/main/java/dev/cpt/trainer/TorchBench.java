@@ -30,7 +30,7 @@ public final class TorchBench {
             return String.format(Locale.ROOT,
                     "{\"impl\": \"%s\", \"model\": \"%s\", \"batch\": \"%s\", \"microBatch\": %d, \"device\": \"%s\", "
                             + "\"precision\": \"%s\", \"steps\": %d, \"tokensPerSecond\": %.1f, \"msPerStep\": %.2f, "
-                            + "\"tflops\": %.2f, \"mfu\": %s, \"peakMemoryGiB\": %.2f, \"parameters\": %d, \"torch\": \"%s\"}",
+                            + "\"tflops\": %.2f, \"mfu\": %s, \"peakMemoryGiB\": %.4g, \"parameters\": %d, \"torch\": \"%s\"}",
                     activationCheckpointing ? "cpt-checkpointed" : "cpt", model, batch, microBatch, device, precision, steps, tokensPerSecond, msPerStep, tflops,
                     mfu == null ? "null" : String.format(Locale.ROOT, "%.4f", mfu), peakMemoryGiB, parameters, torch);
         }
