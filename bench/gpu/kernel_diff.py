@@ -40,6 +40,16 @@ def device_times(prof, steps):
     return out
 
 
+def profiled(step, steps):
+    """Device time by kernel and op per step, over `steps` steps after three untimed ones."""
+    for _ in range(3):
+        step()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+    return device_times(prof, steps)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("lib")
@@ -50,7 +60,6 @@ def main():
     sequences, seq_len = (int(v) for v in args.batch.split("x"))
     layers, d, heads, ctx, vocab = ref.PRESETS["405m"]
     batch = torch.randint(0, vocab, (sequences, seq_len + 1), dtype=torch.int32)
-    acts = [ProfilerActivity.CPU, ProfilerActivity.CUDA]
 
     lib = ctypes.CDLL(args.lib)
     lib.cpt_last_error.restype = ctypes.c_char_p
@@ -67,12 +76,7 @@ def main():
         if rc != 0:
             sys.exit(lib.cpt_last_error().decode())
 
-    for _ in range(3):
-        cpt_step()
-    with profile(activities=acts) as prof:
-        for _ in range(args.steps):
-            cpt_step()
-    cpt = device_times(prof, args.steps)
+    cpt = profiled(cpt_step, args.steps)
     lib.cpt_model_destroy(model)
     torch.cuda.empty_cache()
 
@@ -98,12 +102,7 @@ def main():
         opt.step()
         torch.stack((loss_sum.double(), norm.double())).cpu()
 
-    for _ in range(3):
-        eager_step()
-    with profile(activities=acts) as prof:
-        for _ in range(args.steps):
-            eager_step()
-    eager = device_times(prof, args.steps)
+    eager = profiled(eager_step, args.steps)
 
     keys = set(cpt) | set(eager)
     rows = sorted(keys, key=lambda k: -abs(cpt.get(k, (0, 0))[0] - eager.get(k, (0, 0))[0]))

@@ -5,7 +5,6 @@ import dev.cpt.spec.ModelSpec;
 import dev.cpt.trainer.NativeException;
 import dev.cpt.trainer.TorchBench;
 import dev.cpt.trainer.TorchEngine;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,16 +97,8 @@ final class BenchCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(SimBench.run(model, sequences, seqLen, t, seconds).toJson());
             return 0;
         }
-        TorchEngine.Device d = switch (device.toLowerCase(Locale.ROOT)) {
-            case "cpu" -> TorchEngine.Device.CPU;
-            case "cuda" -> TorchEngine.Device.CUDA;
-            default -> throw new CliException("--device must be cpu or cuda, not \"" + device + "\"");
-        };
-        TorchEngine.Precision p = switch (precision.toLowerCase(Locale.ROOT)) {
-            case "fp32" -> TorchEngine.Precision.FP32;
-            case "bf16" -> TorchEngine.Precision.BF16;
-            default -> throw new CliException("--precision must be fp32 or bf16, not \"" + precision + "\"");
-        };
+        TorchEngine.Device d = Engines.device(device);
+        TorchEngine.Precision p = Engines.precision(precision);
         int micro = microBatch > 0 ? microBatch : sequences;
         if (sequences % micro != 0) throw new CliException("--micro-batch " + micro + " does not divide the batch's " + sequences + " sequences");
         if (steps < 1 || warmup < 0) throw new CliException("--steps must be at least 1 and --warmup at least 0");

@@ -42,6 +42,24 @@ final class Engines {
         }
     }
 
+    /** {@code --device}: cpu or cuda. */
+    static TorchEngine.Device device(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "cpu" -> TorchEngine.Device.CPU;
+            case "cuda" -> TorchEngine.Device.CUDA;
+            default -> throw new CliException("--device must be cpu or cuda, not \"" + name + "\"");
+        };
+    }
+
+    /** {@code --precision}: fp32 or bf16. */
+    static TorchEngine.Precision precision(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp32" -> TorchEngine.Precision.FP32;
+            case "bf16" -> TorchEngine.Precision.BF16;
+            default -> throw new CliException("--precision must be fp32 or bf16, not \"" + name + "\"");
+        };
+    }
+
     /**
      * Opens a run's data with relative paths against the working directory; variants of a sweep
      * that name the same files share one opening (the files are memory-mapped, not copied).

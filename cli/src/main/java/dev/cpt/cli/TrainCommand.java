@@ -69,16 +69,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TorchEngine.Device d = switch (device.toLowerCase(Locale.ROOT)) {
-            case "cpu" -> TorchEngine.Device.CPU;
-            case "cuda" -> TorchEngine.Device.CUDA;
-            default -> throw new CliException("--device must be cpu or cuda, not \"" + device + "\"");
-        };
-        TorchEngine.Precision p = switch (precision.toLowerCase(Locale.ROOT)) {
-            case "fp32" -> TorchEngine.Precision.FP32;
-            case "bf16" -> TorchEngine.Precision.BF16;
-            default -> throw new CliException("--precision must be fp32 or bf16, not \"" + precision + "\"");
-        };
+        TorchEngine.Device d = Engines.device(device);
+        TorchEngine.Precision p = Engines.precision(precision);
         var factory = engine.factory(d, p, activationCheckpointing);
         RunPlan plan = RunPlan.load(specFile);
         DataSources data;
