@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
                     + "AdamW state, activations of one micro-batch, logits — and whether that fits; when it does not, "
                     + "how many GPUs it needs with ZeRO-3 (full sharding). Reads no data; runs nothing.",
             "",
-            "The formulas are in dev.cpt.plan.MemoryPlan (Korthikanti et al. 2022 for activations)."
+            "The formulas are in dev.cpt.plan.MemoryPlan: what bf16 autocast keeps for the backward (checked against an H100, "
+                    + "bench/gpu/README.md), Korthikanti et al. 2022 for fp32."
         })
 final class PlanCommand implements Callable<Integer> {
 

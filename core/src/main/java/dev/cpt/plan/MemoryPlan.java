@@ -13,12 +13,26 @@ import dev.cpt.spec.RunSpec;
  * weights (Rajbhandari et al. 2020).
  *
  * <p>Activations of one micro-batch ({@code batch.microBatch} sequences b of length s, width h,
- * a heads, L layers), after Korthikanti et al. 2022 ("Reducing Activation Recomputation"): per layer
- * s·b·h·(34 + 5·a·s/h) bytes at 16-bit, the 5·a·s/h term being the attention matrix that flash
- * attention (bf16 on CUDA) never stores; twice that at fp32; with full activation checkpointing only
- * each layer's input (2·s·b·h bytes at 16-bit) plus one layer recomputed at a time. Logits: the
- * fp32 logits and their gradient, 8·s·b·V bytes. Plus a fixed allowance for the CUDA context,
- * workspaces and fragmentation.
+ * a heads, L layers, vocabulary V), counted at the peak, the start of the backward pass:
+ * <ul>
+ *   <li>bf16 autocast (the torch engine on CUDA, PyTorch AMP): what the backward keeps of a block,
+ *       in bytes per token per unit of h: the block's fp32 input 4 (both LayerNorms' backward read
+ *       it; gpt2 keeps its fp32 mid-block residual instead of neox's rotated q and k, the same
+ *       total), the bf16 LayerNorm outputs the projections read 2 + 2, the stacked q/k/v projection
+ *       6 (whole, as attention keeps v, a view of it), rotated q and k 2 + 2, the attention output 2
+ *       and its contiguous copy 2, the MLP's 4h-wide GELU input 8 and output 8: 38·s·b·h a layer;
+ *       flash attention keeps no s×s matrix. Plus the last LayerNorm's fp32 input and bf16 output,
+ *       6·s·b·h. With activation checkpointing: each block's fp32 input (4·s·b·h a layer) plus one
+ *       block recomputed (38·s·b·h) — an upper bound, as the recomputed block and the logits'
+ *       peak are not alive at once — and only one block's bf16 weight copies at a time.
+ *       Measured on an H100 for 405m at s 2048, b 8 (bench/gpu/README.md): 30.39 GiB at the
+ *       allocator's peak against 30.38 counted here; 17.04 against 17.68 with checkpointing.</li>
+ *   <li>fp32: Korthikanti et al. 2022's s·b·h·(34 + 5·a·s/h) at 16-bit, doubled, the attention
+ *       matrix included (not measured here).</li>
+ * </ul>
+ * Logits: 12·s·b·V bytes, log-softmax's fp32 output, the dense gradient nll_loss makes of it and
+ * log-softmax's own gradient, alive together at the start of the backward. Plus a fixed allowance
+ * for the CUDA context, workspaces and fragmentation (not in the allocator's peak).
  */
 public record MemoryPlan(Options options, long parameters, double flopsPerToken, long weightBytes, long gradientBytes,
                          long optimizerBytes, long activationBytes, long logitBytes, long overheadBytes, int microBatch,
@@ -58,7 +72,11 @@ public record MemoryPlan(Options options, long parameters, double flopsPerToken,
         int seqLen = spec.batch().seqLen();
         int b = spec.batch().microBatchSequences();
         long g = o.gpus();
-        long weights = n * 4 + (o.precision() == Precision.BF16 ? n * 2 : 0);
+        boolean bf16 = o.precision() == Precision.BF16;
+        // bf16 copies of the weights, kept by the autograd graph until the backward has used them;
+        // with checkpointing only those outside the blocks and one block's at a time.
+        long copies = !bf16 ? 0 : o.activationCheckpointing() ? 2 * (n - (s.layers() - 1L) * ModelSize.layerParameters(s)) : 2 * n;
+        long weights = n * 4 + copies;
         long grads = n * 4;
         long moments = n * 8;
         if (o.zeroStage() >= 1) moments = ceilDiv(moments, g);
@@ -66,13 +84,15 @@ public record MemoryPlan(Options options, long parameters, double flopsPerToken,
         if (o.zeroStage() >= 3) weights = ceilDiv(weights, g);
 
         double sbh = (double) seqLen * b * s.dModel();
-        double widthFactor = o.precision() == Precision.BF16 ? 1 : 2; // the formula counts 16-bit activations
-        double attentionMatrix = o.precision() == Precision.BF16 ? 0 : 5.0 * s.heads() * seqLen / s.dModel();
-        double perLayer = sbh * (34 + attentionMatrix) * widthFactor;
-        double activations = o.activationCheckpointing()
-                ? s.layers() * 2 * sbh * widthFactor + perLayer
-                : s.layers() * perLayer;
-        long logits = 8L * seqLen * b * s.vocabSize();
+        double activations;
+        if (bf16) {
+            double block = 38 * sbh, finalNorm = 6 * sbh;
+            activations = o.activationCheckpointing() ? s.layers() * 4 * sbh + block + finalNorm : s.layers() * block + finalNorm;
+        } else {
+            double perLayer = 2 * sbh * (34 + 5.0 * s.heads() * seqLen / s.dModel());
+            activations = o.activationCheckpointing() ? s.layers() * 4 * sbh + perLayer : s.layers() * perLayer;
+        }
+        long logits = 12L * seqLen * b * s.vocabSize();
         return new MemoryPlan(o, n, ModelSize.flopsPerToken(s, seqLen), weights, grads, moments, (long) activations, logits,
                 OVERHEAD, b, spec.batch().accumulationSteps());
     }

@@ -15,9 +15,15 @@ import dev.cpt.spec.ModelSpec;
 public final class ModelSize {
     private ModelSize() {}
 
+    /** Parameters of one transformer block: 12·d² + 13·d. */
+    public static long layerParameters(ModelSpec.Shape s) {
+        long d = s.dModel();
+        return 12 * d * d + 13 * d;
+    }
+
     public static long parameters(ModelSpec.Shape s) {
         long d = s.dModel(), l = s.layers(), v = s.vocabSize();
-        long perLayer = 12 * d * d + 13 * d;
+        long perLayer = layerParameters(s);
         long embeddings = switch (s.arch()) {
             case "gpt2" -> v * d + (long) s.contextLength() * d;
             case "neox" -> 2 * v * d;

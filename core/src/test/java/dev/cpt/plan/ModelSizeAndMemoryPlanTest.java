@@ -31,20 +31,40 @@ class ModelSizeAndMemoryPlanTest {
     }
 
     @Test
-    void activationsFollowKorthikantiAtAHandComputedPoint() {
+    void activationsAndLogitsAtAHandComputedPoint() {
         MemoryPlan bf16 = MemoryPlan.of(spec("405m", 4), MemoryPlan.Options.defaults());
-        // s·b·h·34 bytes per layer, 24 layers: 2048 · 4 · 1024 · 34 · 24
-        assertThat(bf16.activationBytes()).isEqualTo(2048L * 4 * 1024 * 34 * 24);
-        assertThat(bf16.logitBytes()).isEqualTo(8L * 2048 * 4 * 50432);
+        // what autocast keeps: 38·s·b·h bytes a block, 24 blocks, plus the last LayerNorm's 6·s·b·h
+        assertThat(bf16.activationBytes()).isEqualTo(2048L * 4 * 1024 * 38 * 24 + 2048L * 4 * 1024 * 6);
+        // log-softmax's output and two gradients, fp32: 12·s·b·V
+        assertThat(bf16.logitBytes()).isEqualTo(12L * 2048 * 4 * 50432);
         assertThat(bf16.weightBytes()).isEqualTo(6L * 405_596_160L);
         assertThat(bf16.optimizerBytes()).isEqualTo(8L * 405_596_160L);
         assertThat(bf16.accumulationSteps()).isEqualTo(276);
-        // fp32 keeps the attention matrix: 2 · s·b·h·(34 + 5·a·s/h)
+        // fp32 keeps the attention matrix: 2 · s·b·h·(34 + 5·a·s/h) (Korthikanti et al.)
         MemoryPlan fp32 = MemoryPlan.of(spec("405m", 4), new MemoryPlan.Options(1, 80, MemoryPlan.Precision.FP32, 0, false));
         assertThat(fp32.activationBytes()).isEqualTo((long) (2.0 * 2048 * 4 * 1024 * (34 + 5.0 * 16 * 2048 / 1024) * 24));
-        // checkpointing keeps each layer's input and recomputes one layer
+        assertThat(fp32.weightBytes()).isEqualTo(4L * 405_596_160L);
+        // checkpointing keeps each block's fp32 input, recomputes one block, and one block's bf16 copies
         MemoryPlan ckpt = MemoryPlan.of(spec("405m", 4), new MemoryPlan.Options(1, 80, MemoryPlan.Precision.BF16, 0, true));
-        assertThat(ckpt.activationBytes()).isEqualTo(24L * 2 * 2048 * 4 * 1024 + 2048L * 4 * 1024 * 34);
+        assertThat(ckpt.activationBytes()).isEqualTo(24L * 4 * 2048 * 4 * 1024 + 2048L * 4 * 1024 * 38 + 2048L * 4 * 1024 * 6);
+        long layer = 12L * 1024 * 1024 + 13 * 1024;
+        assertThat(ckpt.weightBytes()).isEqualTo(4L * 405_596_160L + 2 * (405_596_160L - 23 * layer));
+    }
+
+    @Test
+    void theBf16CountMeetsTheAllocatorPeakMeasuredOnAnH100() {
+        // bench/gpu/results/2026-11-22-h100.jsonl: 405m, batch 32 x 2048, micro-batch 8, bf16,
+        // torch.cuda-style peak allocated bytes (no CUDA context, which the plan adds as overhead).
+        RunSpec spec = SpecReader.read("""
+            { "name": "p", "model": { "preset": "405m" }, "batch": { "sequences": 32, "seqLen": 2048, "microBatch": 8 },
+              "datasets": { "d": { "train": "x.bin" } },
+              "stages": [ { "name": "a", "steps": 100, "mix": { "d": 1 }, "lr": { "type": "constant", "value": 3e-4 } } ] }
+            """, "p");
+        double plain = (MemoryPlan.of(spec, MemoryPlan.Options.defaults()).totalBytes() - MemoryPlan.OVERHEAD) / (double) MemoryPlan.GIB;
+        assertThat(plain).isCloseTo(30.39, org.assertj.core.data.Percentage.withPercentage(2));
+        double ckpt = (MemoryPlan.of(spec, new MemoryPlan.Options(1, 80, MemoryPlan.Precision.BF16, 0, true)).totalBytes()
+                - MemoryPlan.OVERHEAD) / (double) MemoryPlan.GIB;
+        assertThat(ckpt).isGreaterThanOrEqualTo(17.04).isCloseTo(17.04, org.assertj.core.data.Percentage.withPercentage(5));
     }
 
     @Test
