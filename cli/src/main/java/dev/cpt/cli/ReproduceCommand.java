@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
             "",
             "Runs from the project's root (the specs name data/builtin/...); builds the built-in corpora first when "
                     + "data/builtin is missing. A rerun reuses finished runs and resumes interrupted ones. "
-                    + "Full: about 30 min on 2 cores; --quick: about a third of that."
+                    + "Full: about 30 min on 2 cores; --quick: about 9 min, a smoke run whose shorter budgets change some verdicts "
+                    + "(examples/paper/README.md)."
         })
 final class ReproduceCommand implements Callable<Integer> {
 
