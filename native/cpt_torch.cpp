@@ -214,6 +214,7 @@ struct AutocastScope {
         at::autocast::clear_cache();
     }
 };
+
 /** Block i of the model: x plus its attention and MLP (sequential for gpt2, parallel for neox). */
 torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
     if (m.config.arch == CPT_ARCH_GPT2) {
@@ -307,7 +308,6 @@ torch::Tensor rows_of(const cpt_model &m, const int32_t *tokens, int32_t sequenc
     pinned.copy_(cpu);
     return pinned.to(m.device, /*non_blocking=*/true).to(torch::kLong);
 }
-
 
 /** AdamW as torch.optim.AdamW: decoupled decay, then the bias-corrected Adam step, tensor by tensor. */
 void adamw(cpt_model &m, double lr, double weight_decay) {

@@ -54,7 +54,7 @@ final class Progress {
     static String withFigureNote(String reportLine) {
         return dev.cpt.report.Figures.unavailable()
                 .map(reason -> reportLine + " (without figures: Java cannot render text here: " + reason
-                        + "; apt-get install fontconfig fonts-dejavu-core)")
+                        + "; " + dev.cpt.report.Figures.INSTALL + ")")
                 .orElse(reportLine);
     }
 

@@ -40,7 +40,7 @@ final class ScheduleChart {
     static void write(RunPlan plan, Path png) {
         dev.cpt.report.Figures.unavailable().ifPresent(reason -> {
             throw new CliException("--png " + png + ": Java cannot render text on this machine (" + reason
-                    + "); install fonts (Debian/Ubuntu: apt-get install fontconfig fonts-dejavu-core)");
+                    + "); install fonts (Debian/Ubuntu: " + dev.cpt.report.Figures.INSTALL + ")");
         });
         long[] steps = plotSteps(plan, GRID_POINTS);
         double[] x = new double[steps.length];

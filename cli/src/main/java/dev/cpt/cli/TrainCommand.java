@@ -6,6 +6,7 @@ import dev.cpt.plan.RunPlan;
 import dev.cpt.record.StepRecord;
 import dev.cpt.report.RunReport;
 import dev.cpt.train.Engine;
+import dev.cpt.trainer.TorchBench;
 import dev.cpt.trainer.TorchEngine;
 import dev.cpt.train.TrainingLoop;
 import java.io.PrintWriter;
@@ -102,9 +103,11 @@ final class TrainCommand implements Callable<Integer> {
         o.println(plan.spec().name() + ": " + Progress.describe(summary));
         if (summary.wallSeconds() != null && summary.wallSeconds() > 0) {
             double tokensPerSecond = summary.tokens() / summary.wallSeconds();
+            double peak = TorchBench.defaultPeakTflops(p);
             o.printf(Locale.ROOT, "throughput: %,.0f tokens/s (%.3g model TFLOP/s, 6N + 12·L·d·T a token)%s%n", tokensPerSecond,
                     tokensPerSecond * flopsPerToken / 1e12, d == TorchEngine.Device.CUDA
-                            ? String.format(Locale.ROOT, "; MFU %.1f%% of an H100's 989 TFLOP/s bf16", 100 * tokensPerSecond * flopsPerToken / 989e12)
+                            ? String.format(Locale.ROOT, "; MFU %.1f%% of an H100's %.0f TFLOP/s %s",
+                                    100 * tokensPerSecond * flopsPerToken / (peak * 1e12), peak, precision.toLowerCase(Locale.ROOT))
                             : "");
         }
         if (memory != null) {

@@ -28,6 +28,22 @@ class BenchCommandTest {
     }
 
     @Test
+    void badTorchOptionsAreNamedBeforeAnyModelIsBuilt() {
+        String[][] cases = {
+            {"--device", "tpu", "--device must be cpu or cuda, not \"tpu\""},
+            {"--precision", "fp16", "--precision must be fp32 or bf16, not \"fp16\""},
+            {"--steps", "0", "--steps must be at least 1"},
+            {"--warmup", "-1", "--warmup at least 0"},
+            {"--peak-tflops", "0", "--peak-tflops must be positive"},
+        };
+        for (String[] c : cases) {
+            CliRun r = CliRun.run("bench", "--engine", "torch", "--model", "toy-xs", "--batch", "4x16", c[0], c[1]);
+            assertThat(r.code()).as(c[0]).isEqualTo(1);
+            assertThat(r.err()).as(c[0]).contains(c[2]);
+        }
+    }
+
+    @Test
     void theTorchEngineReportsItsMedianStepAndMemory() throws Exception {
         if ("1".equals(System.getenv("CPT_CI"))) assertThat(NativeLibrary.present()).as("CPT_CI=1: libcpt_torch.so built").isTrue();
         assumeTrue(NativeLibrary.present(), "libcpt_torch.so is not built (native/build.sh needs libtorch-dev)");

@@ -14,6 +14,9 @@ import java.util.Optional;
 public final class Figures {
     private Figures() {}
 
+    /** What to install where text cannot be rendered. */
+    public static final String INSTALL = "apt-get install fontconfig fonts-dejavu-core";
+
     private static volatile Optional<String> override;
 
     /** Why figures cannot be drawn here, or empty when they can (probed once). */
@@ -25,7 +28,7 @@ public final class Figures {
     /** The line a report carries in place of its figures. */
     public static String note(String reason) {
         return "_Figures not drawn: Java cannot render text on this machine (" + reason + "). Install fonts "
-                + "(Debian/Ubuntu: `apt-get install fontconfig fonts-dejavu-core`) to have them drawn._\n";
+                + "(Debian/Ubuntu: `" + INSTALL + "`) to have them drawn._\n";
     }
 
     /** For tests: behave as on a machine without fonts ({@code reason}), or probe again ({@code null}). */

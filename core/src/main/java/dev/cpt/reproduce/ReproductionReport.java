@@ -3,6 +3,7 @@ package dev.cpt.reproduce;
 import dev.cpt.metrics.RunSummary;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.record.AtomicFiles;
+import dev.cpt.report.Figures;
 import dev.cpt.report.SweepReport;
 import dev.cpt.report.VariantResult;
 import java.io.IOException;
@@ -139,8 +140,7 @@ public final class ReproductionReport {
         Path figures = out.resolve(FIGURES).resolve(e.id());
         Files.createDirectories(figures);
         SweepReport.write(figures, e.id() + " (seed " + firstSeed + ")", first);
-        var noFigures = dev.cpt.report.Figures.unavailable();
-        if (noFigures.isPresent()) md.append(dev.cpt.report.Figures.note(noFigures.get())).append('\n');
+        Figures.unavailable().ifPresent(reason -> md.append(Figures.note(reason)).append('\n'));
         try (Stream<Path> pngs = Files.list(figures)) {
             for (Path png : pngs.filter(p -> p.toString().endsWith(".png")).sorted().toList()) {
                 String rel = FIGURES + "/" + e.id() + "/" + png.getFileName();

@@ -1,6 +1,7 @@
 package dev.cpt.trainer;
 
 import dev.cpt.data.Batch;
+import dev.cpt.plan.MemoryPlan;
 import dev.cpt.plan.ModelSize;
 import dev.cpt.spec.ModelSpec;
 import dev.cpt.spec.OptimizerSpec;
@@ -36,9 +37,12 @@ public final class TorchBench {
         }
     }
 
-    /** A datasheet's dense peak: an H100/H200 SXM's 989 TFLOP/s bf16, 67 fp32 (no tensor cores: TF32 stays off). */
+    /** An H100/H200 SXM's dense fp32 peak without tensor cores (TF32 stays off), by the datasheet. */
+    static final double H100_FP32_TFLOPS = 67;
+
+    /** The datasheet peak MFU is measured against: {@link MemoryPlan#H100_BF16_FLOPS} for bf16, 67 TFLOP/s for fp32. */
     public static double defaultPeakTflops(TorchEngine.Precision precision) {
-        return precision == TorchEngine.Precision.BF16 ? 989 : 67;
+        return precision == TorchEngine.Precision.BF16 ? MemoryPlan.H100_BF16_FLOPS / 1e12 : H100_FP32_TFLOPS;
     }
 
     public static Result run(String preset, int sequences, int seqLen, int microBatch, TorchEngine.Device device,
