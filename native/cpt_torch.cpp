@@ -2,6 +2,8 @@
 // API of cpt_torch.h. Every entry point catches every C++ exception (see guarded()).
 #include "cpt_torch.h"
 
+#include "fused_ops.h"
+
 #include <torch/torch.h>
 #include <torch/version.h>
 #include <ATen/autocast_mode.h>
@@ -191,6 +193,9 @@ torch::Tensor self_attention(const cpt_model &m, const torch::Tensor &h, const s
 /** Whether the model's forward runs under bf16 autocast (CUDA only). */
 bool autocasts(const cpt_model &m) { return m.device.is_cuda() && m.config.precision == CPT_PRECISION_BF16; }
 
+/** The dtype the matrix products read: bf16 under autocast, else fp32. */
+at::ScalarType compute_dtype(const cpt_model &m) { return autocasts(m) ? at::kBFloat16 : at::kFloat; }
+
 struct AutocastScope {
     bool on;
     explicit AutocastScope(const cpt_model &m) : AutocastScope(autocasts(m)) {}
@@ -224,6 +229,19 @@ torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
         return y + linear(m, h, l + ".mlp.c_proj");
     }
     std::string l = "layers." + std::to_string(i);
+    if (m.config.fused_kernels) {
+        // The same block through cpt's fused ops: both norms in one pass (bf16 out under autocast),
+        // q/k/v laid out and rotated in one, the residual sum in one.
+        int64_t b = x.size(0), t = x.size(1), d = m.config.d_model;
+        auto n = cpt::fused::layer_norms(x, m.p(l + ".input_layernorm.weight"), m.p(l + ".input_layernorm.bias"),
+                                         m.p(l + ".post_attention_layernorm.weight"), m.p(l + ".post_attention_layernorm.bias"),
+                                         compute_dtype(m), 1e-5);
+        auto qkv = cpt::fused::rotary_qkv(linear(m, n[0], l + ".attention.query_key_value"), m.rotary_cos, m.rotary_sin,
+                                          m.config.heads);
+        auto y = attention(qkv[0], qkv[1], qkv[2]).transpose(1, 2).contiguous().view({b, t, d});
+        auto h = at::gelu(linear(m, n[1], l + ".mlp.dense_h_to_4h"));
+        return cpt::fused::residual_add(x, linear(m, y, l + ".attention.dense"), linear(m, h, l + ".mlp.dense_4h_to_h"));
+    }
     // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
     auto a = self_attention(m, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
                             l + ".attention.dense", true);
@@ -279,8 +297,17 @@ torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
         x = checkpoint ? CheckpointedBlock::apply(x, reinterpret_cast<int64_t>(&m), static_cast<int64_t>(i), autocasts(m))
                        : block(m, x, i);
     }
-    x = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
+    if (m.config.fused_kernels && !gpt2) {
+        x = cpt::fused::layer_norms(x, m.p("final_layer_norm.weight"), m.p("final_layer_norm.bias"), torch::Tensor(),
+                                    torch::Tensor(), compute_dtype(m), 1e-5)[0];
+    } else {
+        x = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
+    }
     auto logits = at::linear(x, m.p(gpt2 ? "wte.weight" : "embed_out.weight"));
+    if (m.config.fused_kernels) {
+        // Never materialises fp32 logits: the kernels read the bf16 ones, once forward, once backward.
+        return cpt::fused::cross_entropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
+    }
     return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat32), targets.reshape({-1}));
 }
 
@@ -375,6 +402,8 @@ int32_t cpt_cuda_available(void) {
     }
 }
 
+int32_t cpt_fused_kernels_available(void) { return cpt::fused::cuda_kernels_built() ? 1 : 0; }
+
 int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
     return guarded([&] {
         require(c != nullptr && out != nullptr, "config and out must not be null");
@@ -387,6 +416,14 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
         require(c->device == CPT_DEVICE_CPU || c->device == CPT_DEVICE_CUDA, "unknown device " + std::to_string(c->device));
         require(c->precision == CPT_PRECISION_FP32 || c->precision == CPT_PRECISION_BF16,
                 "unknown precision " + std::to_string(c->precision));
+        require(c->fused_kernels == 0 || c->fused_kernels == 1, "fused_kernels must be 0 or 1, not " + std::to_string(c->fused_kernels));
+        if (c->fused_kernels && c->device == CPT_DEVICE_CUDA) {
+            require(c->precision == CPT_PRECISION_BF16, "the fused kernels run under bf16 on CUDA: use precision bf16, or turn them off");
+            if (!cpt::fused::cuda_kernels_built()) {
+                throw DeviceError("this build of the shim has no CUDA kernels (no nvcc when it was built): rebuild native/ on a "
+                                  "machine with the CUDA toolkit, or turn the fused kernels off");
+            }
+        }
         if (c->device == CPT_DEVICE_CUDA && !torch::cuda::is_available()) {
             throw DeviceError("CUDA is not available to this libtorch (" + version_string() +
                               "): use --device cpu, or a libtorch built with CUDA on a machine with a GPU");

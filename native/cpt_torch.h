@@ -45,6 +45,9 @@ typedef struct cpt_model_config {
     int32_t precision;
     int32_t threads;
     int32_t activation_checkpointing;
+    /* 1: the memory-bound parts of the step (cross-entropy, LayerNorms, rotary, residual adds) run as
+     * cpt's fused ops (CUDA kernels under bf16; their tensor-op formulas on the CPU); 0: eager ATen. */
+    int32_t fused_kernels;
     double beta1;
     double beta2;
     double eps;
@@ -65,6 +68,8 @@ typedef struct cpt_memory_stats {
 const char *cpt_last_error(void);
 const char *cpt_torch_version(void);
 int32_t cpt_cuda_available(void);
+/* 1 if this build has cpt's CUDA kernels (it was compiled with nvcc against a CUDA libtorch). */
+int32_t cpt_fused_kernels_available(void);
 
 int32_t cpt_model_create(const cpt_model_config *config, cpt_model **out);
 void cpt_model_destroy(cpt_model *model);

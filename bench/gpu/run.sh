@@ -6,12 +6,14 @@
 # bench/gpu/out). Prepare here with bench/gpu/pack.sh and carry .gpu/ (see bench/gpu/README.md).
 #
 # Settings (environment): MODEL=405m BATCH=32x2048 MICROS="8" (micro-batch sizes) ROUNDS=2
+#                         KERNELS="auto eager" (cpt's --kernels settings timed each round)
 #                         WARMUP=10 STEPS=90 PYTHON=python3
 #                         SKIP_COMPILE=1 to leave torch.compile out, SKIP_TRAIN=1 the cpt train run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out="${OUT:-bench/gpu/out}"
 mkdir -p "$out"
+KERNELS="${KERNELS:-auto eager}"
 MODEL="${MODEL:-405m}" BATCH="${BATCH:-32x2048}" MICROS="${MICROS:-8}" ROUNDS="${ROUNDS:-2}" WARMUP="${WARMUP:-10}" STEPS="${STEPS:-90}"
 MICRO="${MICROS%% *}"  # torch.compile runs the first micro-batch size
 PY="${PYTHON:-python3}"
@@ -32,9 +34,10 @@ stage build the shim against this machine\'s libtorch
 prefix="$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 build=/tmp/cpt-native
-if cmake -S native -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >"$out/build.log" 2>&1 \
+if cmake -S native -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+      -DCPT_CUDA_ARCHITECTURES="${CUDA_ARCHITECTURES:-90}" >"$out/build.log" 2>&1 \
     && cmake --build "$build" -j "$(nproc)" >>"$out/build.log" 2>&1; then
-  grep -E "cpt_torch: CUDA build|Found Torch|Found CUDA" "$out/build.log" | head -5
+  grep -E "cpt_torch: |Found Torch|Found CUDA" "$out/build.log" | head -5
   export CPT_NATIVE_LIB="$build/libcpt_torch.so"
 else
   tail -60 "$out/build.log"
@@ -43,6 +46,8 @@ else
 fi
 
 if [ -n "${CPT_NATIVE_LIB:-}" ]; then
+  stage "cpt's fused ops against eager ATen (cpt_fused_check), and their times"
+  timeout 120 "$build/cpt_fused_check" --time 2>&1 | tee "$out/fused-check.txt" || failed+=(fused-check)
   stage the torch engine on CUDA against the CPU
   timeout 240 "${java[@]}" dev.cpt.trainer.DeviceCheck cuda 2>&1 | grep -v "^WARNING" | tee "$out/check.jsonl" || failed+=(check)
 fi
@@ -51,12 +56,13 @@ fi
 # so the table gives each one's median over rounds, taken side by side.
 for micro in $MICROS; do
   for round in $(seq "$ROUNDS"); do
-    if [ -n "${CPT_NATIVE_LIB:-}" ]; then
-      stage "cpt bench: $MODEL $BATCH micro-batch $micro bf16, round $round"
+    for kernels in $KERNELS; do
+      [ -n "${CPT_NATIVE_LIB:-}" ] || break
+      stage "cpt bench: $MODEL $BATCH micro-batch $micro bf16, --kernels $kernels, round $round"
       timeout 300 "${java[@]}" dev.cpt.cli.Cpt bench --engine torch --device cuda --precision bf16 --model "$MODEL" \
-          --batch "$BATCH" --micro-batch "$micro" --warmup "$WARMUP" --steps "$STEPS" 2>&1 | grep -v "^WARNING" | tee -a "$out/bench-cpt.jsonl" \
-        || failed+=(bench-cpt)
-    fi
+          --batch "$BATCH" --micro-batch "$micro" --kernels "$kernels" --warmup "$WARMUP" --steps "$STEPS" 2>&1 | grep -v "^WARNING" \
+          | tee -a "$out/bench-cpt.jsonl" || failed+=(bench-cpt)
+    done
     stage "PyTorch eager, the same model and batches: micro-batch $micro, round $round"
     PYTHONUNBUFFERED=1 timeout 300 "$PY" bench/gpu/reference_neox.py --model "$MODEL" --batch "$BATCH" --micro-batch "$micro" \
         --device cuda --precision bf16 --mode eager --warmup "$WARMUP" --steps "$STEPS" 2>&1 | tee -a "$out/bench-eager.jsonl" || failed+=(eager)

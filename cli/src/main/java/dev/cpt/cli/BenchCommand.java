@@ -61,6 +61,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "torch: keep only each block's input in the forward and recompute the block in the backward.")
     boolean activationCheckpointing;
 
+    @Option(names = "--kernels", defaultValue = "auto", paramLabel = "K", description = Engines.KERNELS_HELP)
+    String kernels;
+
     @Option(names = "--warmup", defaultValue = "5", paramLabel = "N", description = "torch: untimed steps first. Default: ${DEFAULT-VALUE}.")
     int warmup;
 
@@ -99,13 +102,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         TorchEngine.Device d = Engines.device(device);
         TorchEngine.Precision p = Engines.precision(precision);
+        TorchEngine.Kernels k = Engines.kernels(kernels);
         int micro = microBatch > 0 ? microBatch : sequences;
         if (sequences % micro != 0) throw new CliException("--micro-batch " + micro + " does not divide the batch's " + sequences + " sequences");
         if (steps < 1 || warmup < 0) throw new CliException("--steps must be at least 1 and --warmup at least 0");
         double peak = peakTflops != null ? peakTflops : TorchBench.defaultPeakTflops(p);
         if (!(peak > 0)) throw new CliException("--peak-tflops must be positive");
         try {
-            spec.commandLine().getOut().println(TorchBench.run(model, sequences, seqLen, micro, d, p, activationCheckpointing, t, warmup, steps, peak).toJson());
+            spec.commandLine().getOut().println(TorchBench.run(model, sequences, seqLen, micro,
+                    new TorchEngine.Options(d, p, activationCheckpointing, k, t), warmup, steps, peak).toJson());
         } catch (NativeException | IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         }

@@ -25,15 +25,23 @@ final class Engines {
 
         /** As above; {@code activationCheckpointing} is the torch engine's (recompute each block in the backward). */
         EngineFactory factory(TorchEngine.Device device, TorchEngine.Precision precision, boolean activationCheckpointing) {
+            return factory(device, precision, activationCheckpointing, TorchEngine.Kernels.AUTO);
+        }
+
+        /** As above; {@code kernels} says which code runs the torch engine's memory-bound ops. */
+        EngineFactory factory(TorchEngine.Device device, TorchEngine.Precision precision, boolean activationCheckpointing,
+                              TorchEngine.Kernels kernels) {
             return switch (this) {
                 case sim -> {
-                    if (device != TorchEngine.Device.CPU || precision != TorchEngine.Precision.FP32 || activationCheckpointing) {
-                        throw new CliException("--device, --precision and --activation-checkpointing are the torch engine's (--engine torch); "
-                                + "the simulator runs fp32 on the CPU");
+                    if (device != TorchEngine.Device.CPU || precision != TorchEngine.Precision.FP32 || activationCheckpointing
+                            || kernels != TorchEngine.Kernels.AUTO) {
+                        throw new CliException("--device, --precision, --activation-checkpointing and --kernels are the torch engine's "
+                                + "(--engine torch); the simulator runs fp32 on the CPU");
                     }
                     yield (plan, threads) -> SimEngine.create(plan.spec(), threads);
                 }
-                case torch -> (plan, threads) -> TorchEngine.create(plan, device, precision, activationCheckpointing, threads);
+                case torch -> (plan, threads) -> TorchEngine.create(plan,
+                        new TorchEngine.Options(device, precision, activationCheckpointing, kernels, threads));
             };
         }
 
@@ -50,6 +58,21 @@ final class Engines {
             default -> throw new CliException("--device must be cpu or cuda, not \"" + name + "\"");
         };
     }
+
+    /** {@code --kernels}: auto, fused or eager. */
+    static TorchEngine.Kernels kernels(String name) {
+        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> TorchEngine.Kernels.AUTO;
+            case "fused" -> TorchEngine.Kernels.FUSED;
+            case "eager" -> TorchEngine.Kernels.EAGER;
+            default -> throw new CliException("--kernels must be auto, fused or eager, not \"" + name + "\"");
+        };
+    }
+
+    /** The help text of {@code --kernels}, shared by train and bench. */
+    static final String KERNELS_HELP = "torch: which code runs the memory-bound ops (cross-entropy, LayerNorms, rotary, residual adds): "
+            + "fused (cpt's CUDA kernels under bf16; their formulas as tensor ops on the CPU), eager (libtorch's ops one by one), "
+            + "or auto (fused where the kernels run: CUDA, bf16, a shim built with nvcc). Default: ${DEFAULT-VALUE}.";
 
     /** {@code --precision}: fp32 or bf16. */
     static TorchEngine.Precision precision(String name) {

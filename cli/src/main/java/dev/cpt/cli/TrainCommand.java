@@ -61,6 +61,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA). Default: ${DEFAULT-VALUE}.")
     String precision;
 
+    @Option(names = "--kernels", defaultValue = "auto", paramLabel = "K", description = Engines.KERNELS_HELP)
+    String kernels;
+
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "Threads the engine computes on (default: all cores).")
     int threads;
@@ -72,7 +75,7 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TorchEngine.Device d = Engines.device(device);
         TorchEngine.Precision p = Engines.precision(precision);
-        var factory = engine.factory(d, p, activationCheckpointing);
+        var factory = engine.factory(d, p, activationCheckpointing, Engines.kernels(kernels));
         RunPlan plan = RunPlan.load(specFile);
         DataSources data;
         try {

@@ -25,6 +25,8 @@ public final class cpt_model_config {
             cpt_torch_h.C_INT.withName("precision"),
             cpt_torch_h.C_INT.withName("threads"),
             cpt_torch_h.C_INT.withName("activation_checkpointing"),
+            cpt_torch_h.C_INT.withName("fused_kernels"),
+            MemoryLayout.paddingLayout(4),
             cpt_torch_h.C_DOUBLE.withName("beta1"),
             cpt_torch_h.C_DOUBLE.withName("beta2"),
             cpt_torch_h.C_DOUBLE.withName("eps"),
@@ -67,6 +69,8 @@ public final class cpt_model_config {
     private static final long threads$OFFSET = offset("threads");
     private static final OfInt activation_checkpointing$LAYOUT = intField("activation_checkpointing");
     private static final long activation_checkpointing$OFFSET = offset("activation_checkpointing");
+    private static final OfInt fused_kernels$LAYOUT = intField("fused_kernels");
+    private static final long fused_kernels$OFFSET = offset("fused_kernels");
     private static final OfDouble beta1$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("beta1"));
     private static final long beta1$OFFSET = offset("beta1");
     private static final OfDouble beta2$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("beta2"));
@@ -96,6 +100,8 @@ public final class cpt_model_config {
     public static void threads(MemorySegment s, int v) { s.set(threads$LAYOUT, threads$OFFSET, v); }
     public static int activation_checkpointing(MemorySegment s) { return s.get(activation_checkpointing$LAYOUT, activation_checkpointing$OFFSET); }
     public static void activation_checkpointing(MemorySegment s, int v) { s.set(activation_checkpointing$LAYOUT, activation_checkpointing$OFFSET, v); }
+    public static int fused_kernels(MemorySegment s) { return s.get(fused_kernels$LAYOUT, fused_kernels$OFFSET); }
+    public static void fused_kernels(MemorySegment s, int v) { s.set(fused_kernels$LAYOUT, fused_kernels$OFFSET, v); }
     public static double beta1(MemorySegment s) { return s.get(beta1$LAYOUT, beta1$OFFSET); }
     public static void beta1(MemorySegment s, double v) { s.set(beta1$LAYOUT, beta1$OFFSET, v); }
     public static double beta2(MemorySegment s) { return s.get(beta2$LAYOUT, beta2$OFFSET); }

@@ -176,6 +176,32 @@ public final class cpt_torch_h {
         }
     }
 
+    private static final class cpt_fused_kernels_available {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_fused_kernels_available");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_fused_kernels_available$descriptor() {
+        return cpt_fused_kernels_available.DESC;
+    }
+
+    public static MethodHandle cpt_fused_kernels_available$handle() {
+        return cpt_fused_kernels_available.Linked.HANDLE;
+    }
+
+    public static int cpt_fused_kernels_available() {
+        var mh$ = cpt_fused_kernels_available.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact();
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class cpt_model_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
         // Linked on first call, so that the descriptors can be read without the library.

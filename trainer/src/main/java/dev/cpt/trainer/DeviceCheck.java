@@ -46,12 +46,25 @@ public final class DeviceCheck {
         };
         for (ModelSpec.Shape shape : shapes) {
             Batch[] batches = batches(shape, 8, 64);
-            double[] cpu = losses(shape, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, batches, STEPS);
-            double[] fp32 = losses(shape, device, TorchEngine.Precision.FP32, batches, STEPS);
+            double[] cpu = losses(shape, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, TorchEngine.Kernels.EAGER, batches, STEPS);
+            double[] fp32 = losses(shape, device, TorchEngine.Precision.FP32, TorchEngine.Kernels.EAGER, batches, STEPS);
             checks.add(new Check(shape.arch() + " fp32 " + name(device) + " vs cpu, loss over " + STEPS + " steps", maxDiff(cpu, fp32), 1e-4));
+            if (device == TorchEngine.Device.CPU) {
+                // the fused ops' CPU formulas against eager ATen
+                double[] fused = losses(shape, device, TorchEngine.Precision.FP32, TorchEngine.Kernels.FUSED, batches, STEPS);
+                checks.add(new Check(shape.arch() + " fp32 cpu fused ops vs eager, loss over " + STEPS + " steps", maxDiff(cpu, fused), 1e-4));
+            }
             if (device == TorchEngine.Device.CUDA) {
-                double[] bf16 = losses(shape, device, TorchEngine.Precision.BF16, batches, STEPS);
+                double[] bf16 = losses(shape, device, TorchEngine.Precision.BF16, TorchEngine.Kernels.EAGER, batches, STEPS);
                 checks.add(new Check(shape.arch() + " bf16 cuda vs fp32 cpu, loss over " + STEPS + " steps", maxDiff(cpu, bf16), 0.05));
+                if (TorchEngine.fusedKernelsAvailable()) {
+                    // cpt's kernels round once where eager rounds each op to bf16: close to eager, not equal
+                    double[] fused = losses(shape, device, TorchEngine.Precision.BF16, TorchEngine.Kernels.FUSED, batches, STEPS);
+                    checks.add(new Check(shape.arch() + " bf16 cuda fused kernels vs fp32 cpu, loss over " + STEPS + " steps",
+                            maxDiff(cpu, fused), 0.05));
+                    checks.add(new Check(shape.arch() + " bf16 cuda fused kernels vs eager ops, loss over " + STEPS + " steps",
+                            maxDiff(bf16, fused), 5e-3));
+                }
             }
             checks.add(new Check(shape.arch() + " fp32 " + name(device) + " resumed at step 10 vs uninterrupted",
                     maxDiff(fp32, resumed(shape, device, batches, scratch)), 1e-4));
@@ -75,12 +88,15 @@ public final class DeviceCheck {
         return out;
     }
 
-    private static TorchEngine engine(ModelSpec.Shape shape, TorchEngine.Device device, TorchEngine.Precision precision) {
-        return TorchEngine.of(shape, OptimizerSpec.DEFAULT, 42, 64, 4, device, precision, 2);
+    private static TorchEngine engine(ModelSpec.Shape shape, TorchEngine.Device device, TorchEngine.Precision precision,
+                                      TorchEngine.Kernels kernels) {
+        return TorchEngine.of(shape, OptimizerSpec.DEFAULT, 42, 64, 4,
+                TorchEngine.Options.of(device, precision, 2).withKernels(kernels));
     }
 
-    private static double[] losses(ModelSpec.Shape shape, TorchEngine.Device device, TorchEngine.Precision precision, Batch[] batches, int steps) {
-        try (TorchEngine e = engine(shape, device, precision)) {
+    private static double[] losses(ModelSpec.Shape shape, TorchEngine.Device device, TorchEngine.Precision precision,
+                                   TorchEngine.Kernels kernels, Batch[] batches, int steps) {
+        try (TorchEngine e = engine(shape, device, precision, kernels)) {
             double[] out = new double[steps];
             for (int s = 0; s < steps; s++) out[s] = e.trainStep(batches[s], 1e-3, 0.1).loss();
             return out;
@@ -92,11 +108,11 @@ public final class DeviceCheck {
         double[] resumed = new double[STEPS];
         try {
             Path dir = Files.createTempDirectory(scratch, "device-check");
-            try (TorchEngine e = engine(shape, device, TorchEngine.Precision.FP32)) {
+            try (TorchEngine e = engine(shape, device, TorchEngine.Precision.FP32, TorchEngine.Kernels.EAGER)) {
                 for (int s = 0; s < STEPS / 2; s++) resumed[s] = e.trainStep(batches[s], 1e-3, 0.1).loss();
                 e.save(dir);
             }
-            try (TorchEngine e = engine(shape, device, TorchEngine.Precision.FP32)) {
+            try (TorchEngine e = engine(shape, device, TorchEngine.Precision.FP32, TorchEngine.Kernels.EAGER)) {
                 e.load(dir);
                 for (int s = STEPS / 2; s < STEPS; s++) resumed[s] = e.trainStep(batches[s], 1e-3, 0.1).loss();
             }

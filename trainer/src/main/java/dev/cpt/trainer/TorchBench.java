@@ -24,16 +24,21 @@ public final class TorchBench {
      * One benchmark. {@code mfu} is null on the CPU; on CUDA it is model FLOPs (6N + 12·L·H·Q·T a
      * token) over {@code peakTflops}.
      */
-    public record Result(String model, String batch, int microBatch, boolean activationCheckpointing, String device, String precision, int steps,
+    public record Result(String model, String batch, int microBatch, boolean activationCheckpointing, boolean fusedKernels, String device, String precision, int steps,
                          double tokensPerSecond, double msPerStep, double tflops, Double mfu, double peakMemoryGiB,
                          long parameters, String torch) {
         public String toJson() {
             return String.format(Locale.ROOT,
-                    "{\"impl\": \"%s\", \"model\": \"%s\", \"batch\": \"%s\", \"microBatch\": %d, \"device\": \"%s\", "
+                    "{\"impl\": \"%s\", \"kernels\": \"%s\", \"model\": \"%s\", \"batch\": \"%s\", \"microBatch\": %d, \"device\": \"%s\", "
                             + "\"precision\": \"%s\", \"steps\": %d, \"tokensPerSecond\": %.1f, \"msPerStep\": %.2f, "
                             + "\"tflops\": %.2f, \"mfu\": %s, \"peakMemoryGiB\": %.4g, \"parameters\": %d, \"torch\": \"%s\"}",
-                    activationCheckpointing ? "cpt-checkpointed" : "cpt", model, batch, microBatch, device, precision, steps, tokensPerSecond, msPerStep, tflops,
+                    impl(), fusedKernels ? "fused" : "eager", model, batch, microBatch, device, precision, steps, tokensPerSecond, msPerStep, tflops,
                     mfu == null ? "null" : String.format(Locale.ROOT, "%.4f", mfu), peakMemoryGiB, parameters, torch);
+        }
+
+        /** "cpt", with "-eager-ops" when ATen ran the memory-bound parts and "-checkpointed" with activation checkpointing. */
+        public String impl() {
+            return "cpt" + (fusedKernels ? "" : "-eager-ops") + (activationCheckpointing ? "-checkpointed" : "");
         }
     }
 
@@ -45,9 +50,10 @@ public final class TorchBench {
         return precision == TorchEngine.Precision.BF16 ? MemoryPlan.H100_BF16_FLOPS / 1e12 : H100_FP32_TFLOPS;
     }
 
-    public static Result run(String preset, int sequences, int seqLen, int microBatch, TorchEngine.Device device,
-                             TorchEngine.Precision precision, boolean activationCheckpointing, int threads, int warmup, int steps,
-                             double peakTflops) {
+    public static Result run(String preset, int sequences, int seqLen, int microBatch, TorchEngine.Options options, int warmup,
+                             int steps, double peakTflops) {
+        TorchEngine.Device device = options.device();
+        TorchEngine.Precision precision = options.precision();
         ModelSpec.Shape shape = ModelSpec.PRESETS.get(preset);
         if (shape == null) throw new IllegalArgumentException("unknown preset \"" + preset + "\"; known: " + ModelSpec.PRESETS.keySet());
         if (steps < 1 || warmup < 0) throw new IllegalArgumentException("need steps >= 1 and warmup >= 0");
@@ -58,8 +64,7 @@ public final class TorchBench {
             int[] t = batches[b].tokens();
             for (int i = 0; i < t.length; i++) t[i] = rnd.nextInt(shape.vocabSize());
         }
-        try (TorchEngine engine = TorchEngine.of(shape, OptimizerSpec.DEFAULT, 1, seqLen, microBatch, device, precision,
-                activationCheckpointing, threads)) {
+        try (TorchEngine engine = TorchEngine.of(shape, OptimizerSpec.DEFAULT, 1, seqLen, microBatch, options)) {
             for (int s = 0; s < warmup; s++) engine.trainStep(batches[s % batches.length], 1e-4, 0.1);
             engine.resetPeakMemory();
             double[] ms = new double[steps];
@@ -73,7 +78,7 @@ public final class TorchBench {
             double tokensPerSecond = sequences * (double) seqLen / (median / 1e3);
             double tflops = ModelSize.flopsPerToken(shape, seqLen) * tokensPerSecond / 1e12;
             Double mfu = device == TorchEngine.Device.CUDA ? tflops / peakTflops : null;
-            return new Result(preset, sequences + "x" + seqLen, Math.min(microBatch, sequences), activationCheckpointing, device.name().toLowerCase(Locale.ROOT),
+            return new Result(preset, sequences + "x" + seqLen, Math.min(microBatch, sequences), options.activationCheckpointing(), engine.fusedKernels(), device.name().toLowerCase(Locale.ROOT),
                     precision.name().toLowerCase(Locale.ROOT), steps, tokensPerSecond, median, tflops, mfu,
                     engine.memory().peakAllocatedBytes() / (double) (1L << 30), engine.info().parameters(), TorchEngine.torchVersion());
         }

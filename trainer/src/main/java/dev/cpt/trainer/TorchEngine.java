@@ -37,6 +37,34 @@ public final class TorchEngine implements Engine {
 
     public enum Precision { FP32, BF16 }
 
+    /**
+     * Which code runs the step's memory-bound parts (cross-entropy, LayerNorms, rotary, residual
+     * adds). FUSED: cpt's own ops (native/fused_ops.h): CUDA kernels under bf16, their tensor-op
+     * formulas on the CPU; EAGER: libtorch's ATen ops one by one; AUTO: fused where the kernels
+     * run (CUDA, bf16, a shim built with nvcc), eager elsewhere.
+     */
+    public enum Kernels { AUTO, FUSED, EAGER }
+
+    /** How the engine runs: device, precision, activation checkpointing, kernels, CPU threads. */
+    public record Options(Device device, Precision precision, boolean activationCheckpointing, Kernels kernels, int threads) {
+        public Options {
+            if (device == null || precision == null || kernels == null) throw new IllegalArgumentException("device, precision and kernels are required");
+            threads = Math.max(1, threads);
+        }
+
+        public static Options of(Device device, Precision precision, int threads) {
+            return new Options(device, precision, false, Kernels.AUTO, threads);
+        }
+
+        public Options withActivationCheckpointing(boolean on) {
+            return new Options(device, precision, on, kernels, threads);
+        }
+
+        public Options withKernels(Kernels k) {
+            return new Options(device, precision, activationCheckpointing, k, threads);
+        }
+    }
+
     public static final String CHECKPOINT = "torch.pt";
 
     private final Arena arena = Arena.ofShared();
@@ -49,14 +77,21 @@ public final class TorchEngine implements Engine {
     private final Device device;
     private final long parameters;
     private final double flopsPerToken;
+    private final boolean fused;
     private boolean closed;
 
-    private TorchEngine(ModelSpec.Shape s, OptimizerSpec o, long seed, int seqLen, int microBatch, Device device,
-                        Precision precision, boolean activationCheckpointing, int threads) {
+    private TorchEngine(ModelSpec.Shape s, OptimizerSpec o, long seed, int seqLen, int microBatch, Options options) {
         NativeLibrary.load();
         this.optimizer = o;
         this.microBatch = microBatch;
-        this.device = device;
+        this.device = options.device();
+        Device device = options.device();
+        Precision precision = options.precision();
+        this.fused = switch (options.kernels()) {
+            case FUSED -> true;
+            case EAGER -> false;
+            case AUTO -> device == Device.CUDA && precision == Precision.BF16 && fusedKernelsAvailable();
+        };
         MemorySegment config = cpt_model_config.allocate(arena);
         cpt_model_config.arch(config, s.arch().equals("neox") ? CPT_ARCH_NEOX() : CPT_ARCH_GPT2());
         cpt_model_config.layers(config, s.layers());
@@ -66,8 +101,9 @@ public final class TorchEngine implements Engine {
         cpt_model_config.vocab_size(config, s.vocabSize());
         cpt_model_config.device(config, device == Device.CUDA ? CPT_DEVICE_CUDA() : CPT_DEVICE_CPU());
         cpt_model_config.precision(config, precision == Precision.BF16 ? CPT_PRECISION_BF16() : CPT_PRECISION_FP32());
-        cpt_model_config.threads(config, threads);
-        cpt_model_config.activation_checkpointing(config, activationCheckpointing ? 1 : 0);
+        cpt_model_config.threads(config, options.threads());
+        cpt_model_config.activation_checkpointing(config, options.activationCheckpointing() ? 1 : 0);
+        cpt_model_config.fused_kernels(config, fused ? 1 : 0);
         cpt_model_config.beta1(config, o.beta1());
         cpt_model_config.beta2(config, o.beta2());
         cpt_model_config.eps(config, o.eps());
@@ -92,9 +128,14 @@ public final class TorchEngine implements Engine {
      * about a third more compute; the same losses).
      */
     public static TorchEngine create(RunPlan plan, Device device, Precision precision, boolean activationCheckpointing, int threads) {
+        return create(plan, Options.of(device, precision, threads).withActivationCheckpointing(activationCheckpointing));
+    }
+
+    /** The engine of {@code plan}'s run, as {@code options} say. */
+    public static TorchEngine create(RunPlan plan, Options options) {
         RunSpec spec = plan.spec();
         return new TorchEngine(spec.model().shape(), spec.optimizer(), spec.seed(), spec.batch().seqLen(),
-                spec.batch().microBatchSequences(), device, precision, activationCheckpointing, Math.max(1, threads));
+                spec.batch().microBatchSequences(), options);
     }
 
     /**
@@ -108,7 +149,22 @@ public final class TorchEngine implements Engine {
 
     public static TorchEngine of(ModelSpec.Shape shape, OptimizerSpec optimizer, long seed, int seqLen, int microBatch,
                                  Device device, Precision precision, boolean activationCheckpointing, int threads) {
-        return new TorchEngine(shape, optimizer, seed, seqLen, microBatch, device, precision, activationCheckpointing, Math.max(1, threads));
+        return of(shape, optimizer, seed, seqLen, microBatch, Options.of(device, precision, threads).withActivationCheckpointing(activationCheckpointing));
+    }
+
+    public static TorchEngine of(ModelSpec.Shape shape, OptimizerSpec optimizer, long seed, int seqLen, int microBatch, Options options) {
+        return new TorchEngine(shape, optimizer, seed, seqLen, microBatch, options);
+    }
+
+    /** Whether the loaded shim has cpt's CUDA kernels (it was built with nvcc). */
+    public static boolean fusedKernelsAvailable() {
+        NativeLibrary.load();
+        return cpt_fused_kernels_available() == 1;
+    }
+
+    /** Whether this engine runs cpt's fused ops (see {@link Kernels}). */
+    public boolean fusedKernels() {
+        return fused;
     }
 
     public static String torchVersion() {

@@ -131,6 +131,52 @@ class TorchEngineTest {
         }
     }
 
+    /**
+     * The fused ops' CPU formulas (native/fused_ops.cpp; the CUDA kernels compute the same) against
+     * eager ATen: the same losses, gradient norms and weights, with micro-batches and with
+     * activation checkpointing (which runs the fused block again in the backward).
+     */
+    @Test
+    void fusedOpsTrainAsEagerOpsDo() {
+        for (String arch : new String[] {"gpt2", "neox"}) {
+            for (boolean checkpointing : new boolean[] {false, true}) {
+                RunPlan plan = RunPlan.of(spec(arch, 2));
+                var eager = TorchEngine.Options.of(TorchEngine.Device.CPU, TorchEngine.Precision.FP32, 1)
+                        .withActivationCheckpointing(checkpointing).withKernels(TorchEngine.Kernels.EAGER);
+                try (TorchEngine plain = TorchEngine.create(plan, eager);
+                     TorchEngine fused = TorchEngine.create(plan, eager.withKernels(TorchEngine.Kernels.FUSED))) {
+                    assertThat(plain.fusedKernels()).isFalse();
+                    assertThat(fused.fusedKernels()).isTrue();
+                    for (int step = 0; step < 5; step++) {
+                        Batch b = batch(step, 256);
+                        var a = plain.trainStep(b, 1e-3, 0.1);
+                        var f = fused.trainStep(b, 1e-3, 0.1);
+                        assertThat(f.loss()).as("%s (checkpointing %s) loss at step %d", arch, checkpointing, step)
+                                .isCloseTo(a.loss(), org.assertj.core.data.Offset.offset(1e-5));
+                        assertThat(f.gradNorm()).as("%s (checkpointing %s) gradient norm at step %d", arch, checkpointing, step)
+                                .isCloseTo(a.gradNorm(), org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, a.gradNorm())));
+                    }
+                    Map<String, float[]> wa = plain.weights(), wf = fused.weights();
+                    for (String name : wa.keySet()) {
+                        float[] x = wa.get(name), y = wf.get(name);
+                        for (int i = 0; i < x.length; i++) {
+                            assertThat((double) y[i]).as("%s %s[%d]", arch, name, i).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
+                        }
+                    }
+                    assertThat(fused.evalLoss(batch(99, 256))).isCloseTo(plain.evalLoss(batch(99, 256)), org.assertj.core.data.Offset.offset(1e-5));
+                }
+            }
+        }
+    }
+
+    @Test
+    void autoKernelsAreEagerOnTheCpu() {
+        try (TorchEngine e = TorchEngine.create(RunPlan.of(spec("neox", 2)),
+                TorchEngine.Options.of(TorchEngine.Device.CPU, TorchEngine.Precision.FP32, 1))) {
+            assertThat(e.fusedKernels()).isFalse();
+        }
+    }
+
     @Test
     void aResumedEngineContinuesBitForBit() throws IOException {
         RunPlan plan = RunPlan.of(spec("neox", 2));
@@ -169,6 +215,15 @@ class TorchEngineTest {
         if (!TorchEngine.cudaAvailable()) {
             assertThatThrownBy(() -> TorchEngine.create(plan, TorchEngine.Device.CUDA, TorchEngine.Precision.BF16, 1))
                     .isInstanceOf(NativeException.class).hasMessageContaining("CUDA is not available").hasMessageContaining("CPT_ERR_DEVICE");
+        }
+        // the fused kernels run under bf16 only, and only in a shim built with nvcc
+        assertThatThrownBy(() -> TorchEngine.create(plan, new TorchEngine.Options(TorchEngine.Device.CUDA, TorchEngine.Precision.FP32,
+                false, TorchEngine.Kernels.FUSED, 1)))
+                .isInstanceOf(NativeException.class).hasMessageContaining("fused kernels run under bf16").hasMessageContaining("CPT_ERR_ARGUMENT");
+        if (!TorchEngine.fusedKernelsAvailable()) {
+            assertThatThrownBy(() -> TorchEngine.create(plan, new TorchEngine.Options(TorchEngine.Device.CUDA, TorchEngine.Precision.BF16,
+                    false, TorchEngine.Kernels.FUSED, 1)))
+                    .isInstanceOf(NativeException.class).hasMessageContaining("no CUDA kernels").hasMessageContaining("CPT_ERR_DEVICE");
         }
     }
 }
