@@ -83,19 +83,20 @@ void check_rotary(torch::Device device, at::ScalarType dtype, int64_t b, int64_t
         ref_grads.push_back(grads[which].to(torch::kFloat));
     }
     torch::autograd::backward(ref, ref_grads);
-    const char *names[] = {"rotary_qkv q", "rotary_qkv k", "rotary_qkv v"};
+    std::string p = "rotary_qkv (hd=" + std::to_string(hd) + ") ";
+    std::string names[] = {p + "q", p + "k", p + "v"};
     for (int i = 0; i < 3; i++) {
-        expect(names[i], out[i], ref[i], tol);
+        expect(names[i].c_str(), out[i], ref[i], tol);
         if (!out[i].is_contiguous()) {
-            std::printf("FAIL %s is not contiguous\n", names[i]);
+            std::printf("FAIL %s is not contiguous\n", names[i].c_str());
             failures++;
         }
     }
-    expect("rotary_qkv grad qkv", qkv.grad(), ref_in.grad(), tol);
+    expect((p + "grad qkv").c_str(), qkv.grad(), ref_in.grad(), tol);
 }
 
-void check_layer_norms(torch::Device device, at::ScalarType dtype, bool two, double tol) {
-    int64_t b = 2, t = 37, d = 96;
+void check_layer_norms(torch::Device device, at::ScalarType dtype, bool two, int64_t d, double tol) {
+    int64_t b = 2, t = 37;
     auto x = leaf((torch::randn({b, t, d}) * 2 + 0.5).to(device));
     std::vector<Tensor> w;
     for (int i = 0; i < 4; i++) w.push_back(leaf((torch::randn({d}) * 0.5 + (i % 2 == 0 ? 1.0 : 0.0)).to(device)));
@@ -111,7 +112,7 @@ void check_layer_norms(torch::Device device, at::ScalarType dtype, bool two, dou
     if (two) ref.push_back(at::layer_norm(rx, {d}, rw[2], rw[3], 1e-5));
     for (auto &g : grads) ref_grads.push_back(g.to(torch::kFloat));
     torch::autograd::backward(ref, ref_grads);
-    std::string p = two ? "layer_norms (two) " : "layer_norms (one) ";
+    std::string p = std::string(two ? "layer_norms (two" : "layer_norms (one") + ", d=" + std::to_string(d) + ") ";
     for (size_t i = 0; i < out.size(); i++) expect((p + "out" + std::to_string(i + 1)).c_str(), out[i], ref[i], tol);
     // x and the weights' gradients are fp32 sums of bf16-exact products: tighter than the outputs
     expect((p + "grad x").c_str(), x.grad(), rx.grad(), tol / 10);
@@ -136,10 +137,14 @@ void check_all(torch::Device device, at::ScalarType dtype, double tol) {
     check_cross_entropy(device, dtype, 33, 256, tol);
     check_cross_entropy(device, dtype, 19, 1001, tol);  // not a multiple of 8: the unvectorised path
     if (device.is_cuda()) check_cross_entropy(device, dtype, 16, 50432, tol);
-    check_rotary(device, dtype, 2, 19, 4, 32, tol);
-    check_rotary(device, dtype, 1, 8, 2, 8, tol);  // rot = 2
-    check_layer_norms(device, dtype, true, tol);
-    check_layer_norms(device, dtype, false, tol);
+    check_rotary(device, dtype, 2, 19, 4, 64, tol);  // rot 16: eight columns a thread on CUDA
+    check_rotary(device, dtype, 1, 5, 3, 128, tol);  // rot 32, as 10b
+    check_rotary(device, dtype, 2, 19, 4, 32, tol);  // rot 8: a column a thread
+    check_rotary(device, dtype, 1, 8, 2, 8, tol);    // rot 2
+    check_layer_norms(device, dtype, true, 96, tol);  // four columns a lane on CUDA
+    check_layer_norms(device, dtype, false, 96, tol);
+    check_layer_norms(device, dtype, true, 30, tol);  // a column a lane
+    check_layer_norms(device, dtype, false, 30, tol);
     check_residual(device, dtype, {3, 17, 40}, tol);
     check_residual(device, dtype, {1, 3, 5}, tol);  // not a multiple of 4: one element a thread
 }

@@ -32,6 +32,9 @@ unsigned grid_for(int64_t n) {
     return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
+bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+bool aligned8(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 7) == 0; }
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(FULL_MASK, v, offset);
     return v;
@@ -185,6 +188,69 @@ __global__ void rotary_qkv_backward_kernel(const bf16 *grad_q, const bf16 *grad_
     }
 }
 
+/*
+ * The same, eight columns (16 bytes) a thread, for heads whose rotated halves are whole vectors
+ * (head_dim % 8 == 0 and rot % 16 == 0: 405m's 64/16, 10b's 128/32): a vector of q or k is rotated
+ * against its partner vector in the other half.
+ */
+__global__ void rotary_qkv_forward_vec_kernel(const bf16 *qkv, const float *cos, const float *sin, bf16 *q, bf16 *k,
+                                              bf16 *v, int seq, int heads, int head_dim, int rot) {
+    int64_t row = blockIdx.x;
+    int t = static_cast<int>(row % seq);
+    int64_t b = row / seq;
+    int d = heads * head_dim, half = rot / 2;
+    const uint4 *src = reinterpret_cast<const uint4 *>(qkv + row * 3 * d);
+    const float *c = cos + static_cast<int64_t>(t) * rot, *s = sin + static_cast<int64_t>(t) * rot;
+    for (int vec = threadIdx.x; vec < 3 * d / 8; vec += blockDim.x) {
+        int col = vec * 8;
+        int which = col / d, within = col - which * d, h = within / head_dim, j = within - h * head_dim;
+        uint4 raw = src[vec];
+        if (which < 2 && j < rot) {
+            uint4 partner_raw = src[(j < half ? col + half : col - half) / 8], result;
+            const bf16 *x = reinterpret_cast<const bf16 *>(&raw), *p = reinterpret_cast<const bf16 *>(&partner_raw);
+            bf16 *r = reinterpret_cast<bf16 *>(&result);
+            float sign = j < half ? -1.f : 1.f;  // rotate_half(x) = [-x2, x1]
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                r[e] = __float2bfloat16(__bfloat162float(x[e]) * c[j + e] + sign * __bfloat162float(p[e]) * s[j + e]);
+            }
+            raw = result;
+        }
+        bf16 *dst = which == 0 ? q : which == 1 ? k : v;
+        *reinterpret_cast<uint4 *>(dst + ((b * heads + h) * seq + t) * head_dim + j) = raw;
+    }
+}
+
+__global__ void rotary_qkv_backward_vec_kernel(const bf16 *grad_q, const bf16 *grad_k, const bf16 *grad_v,
+                                               const float *cos, const float *sin, bf16 *grad_qkv, int seq, int heads,
+                                               int head_dim, int rot) {
+    int64_t row = blockIdx.x;
+    int t = static_cast<int>(row % seq);
+    int64_t b = row / seq;
+    int d = heads * head_dim, half = rot / 2;
+    const float *c = cos + static_cast<int64_t>(t) * rot, *s = sin + static_cast<int64_t>(t) * rot;
+    uint4 *dst = reinterpret_cast<uint4 *>(grad_qkv + row * 3 * d);
+    for (int vec = threadIdx.x; vec < 3 * d / 8; vec += blockDim.x) {
+        int col = vec * 8;
+        int which = col / d, within = col - which * d, h = within / head_dim, j = within - h * head_dim;
+        const bf16 *g = (which == 0 ? grad_q : which == 1 ? grad_k : grad_v) + ((b * heads + h) * seq + t) * head_dim;
+        uint4 raw = *reinterpret_cast<const uint4 *>(g + j);
+        if (which < 2 && j < rot) {
+            int partner = j < half ? j + half : j - half;
+            uint4 partner_raw = *reinterpret_cast<const uint4 *>(g + partner), result;
+            const bf16 *gy = reinterpret_cast<const bf16 *>(&raw), *gp = reinterpret_cast<const bf16 *>(&partner_raw);
+            bf16 *r = reinterpret_cast<bf16 *>(&result);
+            float sign = j < half ? 1.f : -1.f;
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                r[e] = __float2bfloat16(__bfloat162float(gy[e]) * c[j + e] + sign * __bfloat162float(gp[e]) * s[partner + e]);
+            }
+            raw = result;
+        }
+        dst[vec] = raw;
+    }
+}
+
 // ---- LayerNorm -----------------------------------------------------------------------------------
 
 /** A warp a row: mean, then the variance around it (two passes, as exact as Welford), then outputs. */
@@ -238,6 +304,124 @@ __global__ void layer_norm_backward_input_kernel(const float *x, const float *me
         float g = __bfloat162float(g1[c]) * w1[c];
         if (g2 != nullptr) g += __bfloat162float(g2[c]) * w2[c];
         grad_x[row * d + c] = r * (g - mean_g - xhat * mean_gx);
+    }
+}
+
+__device__ __forceinline__ void load4(const bf16 *p, float v[4]) {
+    uint2 raw = *reinterpret_cast<const uint2 *>(p);
+    const bf16 *e = reinterpret_cast<const bf16 *>(&raw);
+#pragma unroll
+    for (int k = 0; k < 4; k++) v[k] = __bfloat162float(e[k]);
+}
+
+__device__ __forceinline__ void store4(bf16 *p, const float v[4]) {
+    uint2 raw;
+    bf16 *e = reinterpret_cast<bf16 *>(&raw);
+#pragma unroll
+    for (int k = 0; k < 4; k++) e[k] = __float2bfloat16(v[k]);
+    *reinterpret_cast<uint2 *>(p) = raw;
+}
+
+__device__ __forceinline__ void unpack(const float4 &f, float v[4]) {
+    v[0] = f.x;
+    v[1] = f.y;
+    v[2] = f.z;
+    v[3] = f.w;
+}
+
+/** The forward four columns a lane (16 bytes of x, 8 of each output) when d % 4 == 0. */
+__global__ void layer_norm_forward_vec_kernel(const float *x, const float *w1, const float *b1, const float *w2,
+                                              const float *b2, bf16 *out1, bf16 *out2, float *mean, float *rstd,
+                                              int64_t rows, int64_t d, float eps) {
+    int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+    int lane = threadIdx.x % 32;
+    if (row >= rows) return;
+    const float4 *xr = reinterpret_cast<const float4 *>(x + row * d);
+    int64_t n4 = d / 4;
+    float sum = 0.f;
+    for (int64_t i = lane; i < n4; i += 32) {
+        float4 f = xr[i];
+        sum += (f.x + f.y) + (f.z + f.w);
+    }
+    float mu = warp_sum(sum) / static_cast<float>(d);
+    float squares = 0.f;
+    for (int64_t i = lane; i < n4; i += 32) {
+        float v[4];
+        unpack(xr[i], v);
+#pragma unroll
+        for (int k = 0; k < 4; k++) squares += (v[k] - mu) * (v[k] - mu);
+    }
+    float r = rsqrtf(warp_sum(squares) / static_cast<float>(d) + eps);
+    for (int64_t i = lane; i < n4; i += 32) {
+        float v[4], w[4], b[4], o[4];
+        unpack(xr[i], v);
+#pragma unroll
+        for (int k = 0; k < 4; k++) v[k] = (v[k] - mu) * r;
+        unpack(reinterpret_cast<const float4 *>(w1)[i], w);
+        unpack(reinterpret_cast<const float4 *>(b1)[i], b);
+#pragma unroll
+        for (int k = 0; k < 4; k++) o[k] = v[k] * w[k] + b[k];
+        store4(out1 + row * d + 4 * i, o);
+        if (out2 != nullptr) {
+            unpack(reinterpret_cast<const float4 *>(w2)[i], w);
+            unpack(reinterpret_cast<const float4 *>(b2)[i], b);
+#pragma unroll
+            for (int k = 0; k < 4; k++) o[k] = v[k] * w[k] + b[k];
+            store4(out2 + row * d + 4 * i, o);
+        }
+    }
+    if (lane == 0) {
+        mean[row] = mu;
+        rstd[row] = r;
+    }
+}
+
+/** g = Σ_i grad_out_i·w_i for four columns. */
+__device__ __forceinline__ void weighted4(const bf16 *g1, const bf16 *g2, const float *w1, const float *w2, int64_t i,
+                                          float g[4]) {
+    float a[4], w[4];
+    load4(g1 + 4 * i, a);
+    unpack(reinterpret_cast<const float4 *>(w1)[i], w);
+#pragma unroll
+    for (int k = 0; k < 4; k++) g[k] = a[k] * w[k];
+    if (g2 != nullptr) {
+        load4(g2 + 4 * i, a);
+        unpack(reinterpret_cast<const float4 *>(w2)[i], w);
+#pragma unroll
+        for (int k = 0; k < 4; k++) g[k] += a[k] * w[k];
+    }
+}
+
+__global__ void layer_norm_backward_input_vec_kernel(const float *x, const float *mean, const float *rstd, const float *w1,
+                                                     const float *w2, const bf16 *grad_out1, const bf16 *grad_out2,
+                                                     float *grad_x, int64_t rows, int64_t d) {
+    int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+    int lane = threadIdx.x % 32;
+    if (row >= rows) return;
+    const float4 *xr = reinterpret_cast<const float4 *>(x + row * d);
+    const bf16 *g1 = grad_out1 + row * d, *g2 = grad_out2 != nullptr ? grad_out2 + row * d : nullptr;
+    float mu = mean[row], r = rstd[row];
+    int64_t n4 = d / 4;
+    float sum_g = 0.f, sum_gx = 0.f;
+    for (int64_t i = lane; i < n4; i += 32) {
+        float v[4], g[4];
+        unpack(xr[i], v);
+        weighted4(g1, g2, w1, w2, i, g);
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            sum_g += g[k];
+            sum_gx += g[k] * (v[k] - mu) * r;
+        }
+    }
+    float mean_g = warp_sum(sum_g) / static_cast<float>(d), mean_gx = warp_sum(sum_gx) / static_cast<float>(d);
+    float4 *out = reinterpret_cast<float4 *>(grad_x + row * d);
+    for (int64_t i = lane; i < n4; i += 32) {
+        float v[4], g[4];
+        unpack(xr[i], v);
+        weighted4(g1, g2, w1, w2, i, g);
+#pragma unroll
+        for (int k = 0; k < 4; k++) v[k] = r * (g[k] - mean_g - (v[k] - mu) * r * mean_gx);
+        out[i] = make_float4(v[0], v[1], v[2], v[3]);
     }
 }
 
@@ -297,8 +481,6 @@ __global__ void residual_add_kernel(const float *x, const bf16 *a, const bf16 *m
     }
 }
 
-bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
 }  // namespace
 
 void cross_entropy_forward(const uint16_t *logits, const int64_t *targets, float *row_loss, float *lse, int64_t rows,
@@ -323,6 +505,14 @@ void cross_entropy_backward(const uint16_t *logits, const int64_t *targets, cons
 void rotary_qkv_forward(const uint16_t *qkv, const float *cos, const float *sin, uint16_t *q, uint16_t *k, uint16_t *v,
                         int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t rot, void *stream) {
     if (batch * seq * heads * head_dim == 0) return;
+    if (head_dim % 8 == 0 && rot % 16 == 0 && aligned16(qkv) && aligned16(q) && aligned16(k) && aligned16(v)) {
+        rotary_qkv_forward_vec_kernel<<<static_cast<unsigned>(batch * seq), THREADS, 0, as_stream(stream)>>>(
+            reinterpret_cast<const bf16 *>(qkv), cos, sin, reinterpret_cast<bf16 *>(q), reinterpret_cast<bf16 *>(k),
+            reinterpret_cast<bf16 *>(v), static_cast<int>(seq), static_cast<int>(heads), static_cast<int>(head_dim),
+            static_cast<int>(rot));
+        check("rotary_qkv_forward");
+        return;
+    }
     rotary_qkv_forward_kernel<<<static_cast<unsigned>(batch * seq), THREADS, 0, as_stream(stream)>>>(
         reinterpret_cast<const bf16 *>(qkv), cos, sin, reinterpret_cast<bf16 *>(q), reinterpret_cast<bf16 *>(k),
         reinterpret_cast<bf16 *>(v), static_cast<int>(seq), static_cast<int>(heads), static_cast<int>(head_dim),
@@ -334,6 +524,15 @@ void rotary_qkv_backward(const uint16_t *grad_q, const uint16_t *grad_k, const u
                          const float *sin, uint16_t *grad_qkv, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
                          int64_t rot, void *stream) {
     if (batch * seq * heads * head_dim == 0) return;
+    if (head_dim % 8 == 0 && rot % 16 == 0 && aligned16(grad_q) && aligned16(grad_k) && aligned16(grad_v) &&
+        aligned16(grad_qkv)) {
+        rotary_qkv_backward_vec_kernel<<<static_cast<unsigned>(batch * seq), THREADS, 0, as_stream(stream)>>>(
+            reinterpret_cast<const bf16 *>(grad_q), reinterpret_cast<const bf16 *>(grad_k),
+            reinterpret_cast<const bf16 *>(grad_v), cos, sin, reinterpret_cast<bf16 *>(grad_qkv), static_cast<int>(seq),
+            static_cast<int>(heads), static_cast<int>(head_dim), static_cast<int>(rot));
+        check("rotary_qkv_backward");
+        return;
+    }
     rotary_qkv_backward_kernel<<<static_cast<unsigned>(batch * seq), THREADS, 0, as_stream(stream)>>>(
         reinterpret_cast<const bf16 *>(grad_q), reinterpret_cast<const bf16 *>(grad_k), reinterpret_cast<const bf16 *>(grad_v),
         cos, sin, reinterpret_cast<bf16 *>(grad_qkv), static_cast<int>(seq), static_cast<int>(heads),
@@ -345,6 +544,14 @@ void layer_norm_forward(const float *x, const float *w1, const float *b1, const 
                         uint16_t *out2, float *mean, float *rstd, int64_t rows, int64_t d, float eps, void *stream) {
     if (rows == 0) return;
     unsigned rows_per_block = THREADS / 32, blocks = static_cast<unsigned>((rows + rows_per_block - 1) / rows_per_block);
+    bool two = w2 != nullptr;
+    if (d % 4 == 0 && aligned16(x) && aligned16(w1) && aligned16(b1) && aligned8(out1) &&
+        (!two || (aligned16(w2) && aligned16(b2) && aligned8(out2)))) {
+        layer_norm_forward_vec_kernel<<<blocks, THREADS, 0, as_stream(stream)>>>(
+            x, w1, b1, w2, b2, reinterpret_cast<bf16 *>(out1), reinterpret_cast<bf16 *>(out2), mean, rstd, rows, d, eps);
+        check("layer_norm_forward");
+        return;
+    }
     layer_norm_forward_kernel<<<blocks, THREADS, 0, as_stream(stream)>>>(x, w1, b1, w2, b2, reinterpret_cast<bf16 *>(out1),
                                                                         reinterpret_cast<bf16 *>(out2), mean, rstd, rows, d, eps);
     check("layer_norm_forward");
@@ -355,6 +562,15 @@ void layer_norm_backward_input(const float *x, const float *mean, const float *r
                                void *stream) {
     if (rows == 0) return;
     unsigned rows_per_block = THREADS / 32, blocks = static_cast<unsigned>((rows + rows_per_block - 1) / rows_per_block);
+    bool two = w2 != nullptr;
+    if (d % 4 == 0 && aligned16(x) && aligned16(w1) && aligned8(grad_out1) && aligned16(grad_x) &&
+        (!two || (aligned16(w2) && aligned8(grad_out2)))) {
+        layer_norm_backward_input_vec_kernel<<<blocks, THREADS, 0, as_stream(stream)>>>(
+            x, mean, rstd, w1, w2, reinterpret_cast<const bf16 *>(grad_out1), reinterpret_cast<const bf16 *>(grad_out2),
+            grad_x, rows, d);
+        check("layer_norm_backward_input");
+        return;
+    }
     layer_norm_backward_input_kernel<<<blocks, THREADS, 0, as_stream(stream)>>>(
         x, mean, rstd, w1, w2, reinterpret_cast<const bf16 *>(grad_out1), reinterpret_cast<const bf16 *>(grad_out2), grad_x,
         rows, d);

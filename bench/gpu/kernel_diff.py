@@ -5,7 +5,7 @@ Loads native/'s shim (built against this same PyTorch) into this Python process 
 so that torch.profiler sees the kernels it launches next to those of bench/gpu/reference_neox.py's
 model; prints each one's device time per step by kernel, largest differences first.
 
-  python3 bench/gpu/kernel_diff.py /tmp/cpt-native/libcpt_torch.so [--batch 32x2048 --micro-batch 8]
+  python3 bench/gpu/kernel_diff.py /tmp/cpt-native/libcpt_torch.so [--batch 32x2048 --micro-batch 8] [--kernels fused|eager]
 """
 import argparse
 import ctypes
@@ -21,7 +21,7 @@ import reference_neox as ref  # noqa: E402
 
 class Config(ctypes.Structure):  # native/cpt_torch.h: cpt_model_config
     _fields_ = [(n, ctypes.c_int32) for n in ("arch", "layers", "d_model", "heads", "context_length", "vocab_size", "device",
-                                               "precision", "threads", "activation_checkpointing")] + \
+                                               "precision", "threads", "activation_checkpointing", "fused_kernels")] + \
                [("beta1", ctypes.c_double), ("beta2", ctypes.c_double), ("eps", ctypes.c_double), ("seed", ctypes.c_int64)]
 
 
@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--batch", default="32x2048")
     ap.add_argument("--micro-batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--kernels", choices=("fused", "eager"), default="fused", help="cpt's fused ops or ATen's, as cpt --kernels")
     args = ap.parse_args()
     sequences, seq_len = (int(v) for v in args.batch.split("x"))
     layers, d, heads, ctx, vocab = ref.PRESETS["405m"]
@@ -64,7 +65,7 @@ def main():
     lib = ctypes.CDLL(args.lib)
     lib.cpt_last_error.restype = ctypes.c_char_p
     model = ctypes.c_void_p()
-    cfg = Config(1, layers, d, heads, ctx, vocab, 1, 1, 16, 0, 0.9, 0.95, 1e-8, 1)
+    cfg = Config(1, layers, d, heads, ctx, vocab, 1, 1, 16, 0, 1 if args.kernels == "fused" else 0, 0.9, 0.95, 1e-8, 1)
     if lib.cpt_model_create(ctypes.byref(cfg), ctypes.byref(model)) != 0:
         sys.exit(lib.cpt_last_error().decode())
     res = StepResult()
