@@ -53,6 +53,11 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--activation-checkpointing", description = "Recompute activations in the backward pass (keep only each layer's input).")
     boolean checkpointing;
 
+    @Option(names = "--kernels", defaultValue = "fused", paramLabel = "K",
+            description = "bf16: the torch engine's fused kernels (its default on CUDA) or eager ATen ops (--kernels eager, "
+                    + "as PyTorch eager): they keep different activations. Default: ${DEFAULT-VALUE}.")
+    String kernels;
+
     @Option(names = "--mfu", defaultValue = "0.45", paramLabel = "F",
             description = "Model FLOPs utilisation assumed for the time estimate. Default: ${DEFAULT-VALUE}.")
     double mfu;
@@ -70,7 +75,12 @@ final class PlanCommand implements Callable<Integer> {
         if (!(mfu > 0 && mfu <= 1)) throw new CliException("--mfu must be in (0, 1], not " + mfu);
         MemoryPlan.Options options;
         try {
-            options = new MemoryPlan.Options(gpus, gpuMemory, p, zero, checkpointing);
+            boolean fused = switch (kernels.toLowerCase(Locale.ROOT)) {
+                case "fused" -> true;
+                case "eager" -> false;
+                default -> throw new CliException("--kernels must be fused or eager, not \"" + kernels + "\"");
+            };
+            options = new MemoryPlan.Options(gpus, gpuMemory, p, zero, checkpointing, fused);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage().replace("gpus", "--gpus").replace("GPU memory", "--gpu-memory")
                     .replace("ZeRO stage", "--zero"));
@@ -114,7 +124,8 @@ final class PlanCommand implements Callable<Integer> {
         row(o, "gradients (fp32)", m.gradientBytes());
         row(o, "AdamW moments (fp32)", m.optimizerBytes());
         row(o, "activations (micro-batch " + m.microBatch() + ")", m.activationBytes());
-        row(o, "logits and their gradient (fp32)", m.logitBytes());
+        boolean fusedLogits = m.options().precision() == MemoryPlan.Precision.BF16 && m.options().fusedKernels();
+        row(o, fusedLogits ? "logits, their gradient (bf16, fused)" : "logits and their gradient (fp32)", m.logitBytes());
         row(o, "CUDA context, workspaces", m.overheadBytes());
         row(o, "total", m.totalBytes());
         if (m.fits()) {

@@ -26,12 +26,18 @@ import dev.cpt.spec.RunSpec;
  *       block recomputed (38·s·b·h) — an upper bound, as the recomputed block and the logits'
  *       peak are not alive at once — and only one block's bf16 weight copies at a time.
  *       Measured on an H100 for 405m at s 2048, b 8 (bench/gpu/README.md): 30.39 GiB at the
- *       allocator's peak against 30.38 counted here; 17.04 against 17.68 with checkpointing.</li>
+ *       allocator's peak against 30.38 counted here; 17.04 against 17.68 with checkpointing.
+ *       <br>With cpt's fused kernels (the torch engine's default on CUDA) a neox block keeps 34:
+ *       the rotary op writes q, k and v as contiguous bf16 tensors for the attention (2 + 2 + 2)
+ *       and nothing of the stacked projection (6) or of the rotation (2 + 2) stays behind; gpt2's
+ *       blocks run eager ops, 38. Measured: 22.72 GiB against 22.73; 10.88 against 11.47 with
+ *       checkpointing.</li>
  *   <li>fp32: Korthikanti et al. 2022's s·b·h·(34 + 5·a·s/h) at 16-bit, doubled, the attention
  *       matrix included (not measured here).</li>
  * </ul>
  * Logits: 12·s·b·V bytes, log-softmax's fp32 output, the dense gradient nll_loss makes of it and
- * log-softmax's own gradient, alive together at the start of the backward. Plus a fixed allowance
+ * log-softmax's own gradient, alive together at the start of the backward; with the fused kernels
+ * 4·s·b·V, the bf16 logits and their bf16 gradient (the cross-entropy reads the logits in place). Plus a fixed allowance
  * for the CUDA context, workspaces and fragmentation (not in the allocator's peak).
  */
 public record MemoryPlan(Options options, long parameters, double flopsPerToken, long weightBytes, long gradientBytes,
@@ -52,8 +58,11 @@ public record MemoryPlan(Options options, long parameters, double flopsPerToken,
      * @param precision               bf16 autocast (flash attention) or plain fp32
      * @param zeroStage               0 (replicated), 1, 2 or 3
      * @param activationCheckpointing recompute each layer's activations in the backward pass
+     * @param fusedKernels            bf16 with cpt's fused kernels (the torch engine's default on CUDA),
+     *                                not eager ATen ops (PyTorch eager, {@code --kernels eager})
      */
-    public record Options(int gpus, double gpuMemoryGiB, Precision precision, int zeroStage, boolean activationCheckpointing) {
+    public record Options(int gpus, double gpuMemoryGiB, Precision precision, int zeroStage, boolean activationCheckpointing,
+                          boolean fusedKernels) {
         public Options {
             if (gpus < 1) throw new IllegalArgumentException("gpus must be at least 1, not " + gpus);
             if (!(gpuMemoryGiB > 0)) throw new IllegalArgumentException("GPU memory must be positive, not " + gpuMemoryGiB);
@@ -61,8 +70,17 @@ public record MemoryPlan(Options options, long parameters, double flopsPerToken,
             if (precision == null) throw new IllegalArgumentException("precision is missing");
         }
 
+        /** With the fused kernels, as the torch engine runs by default. */
+        public Options(int gpus, double gpuMemoryGiB, Precision precision, int zeroStage, boolean activationCheckpointing) {
+            this(gpus, gpuMemoryGiB, precision, zeroStage, activationCheckpointing, true);
+        }
+
         public static Options defaults() {
             return new Options(1, 80, Precision.BF16, 0, false);
+        }
+
+        public Options withFusedKernels(boolean on) {
+            return new Options(gpus, gpuMemoryGiB, precision, zeroStage, activationCheckpointing, on);
         }
     }
 
@@ -85,14 +103,15 @@ public record MemoryPlan(Options options, long parameters, double flopsPerToken,
 
         double sbh = (double) seqLen * b * s.dModel();
         double activations;
+        boolean fused = bf16 && o.fusedKernels();
         if (bf16) {
-            double block = 38 * sbh, finalNorm = 6 * sbh;
+            double block = (fused && s.arch().equals("neox") ? 34 : 38) * sbh, finalNorm = 6 * sbh;
             activations = o.activationCheckpointing() ? s.layers() * 4 * sbh + block + finalNorm : s.layers() * block + finalNorm;
         } else {
             double perLayer = 2 * sbh * (34 + 5.0 * s.heads() * seqLen / s.dModel());
             activations = o.activationCheckpointing() ? s.layers() * 4 * sbh + perLayer : s.layers() * perLayer;
         }
-        long logits = 12L * seqLen * b * s.vocabSize();
+        long logits = (fused ? 4L : 12L) * seqLen * b * s.vocabSize();
         return new MemoryPlan(o, n, ModelSize.flopsPerToken(s, seqLen), weights, grads, moments, (long) activations, logits,
                 OVERHEAD, b, spec.batch().accumulationSteps());
     }
