@@ -51,7 +51,9 @@ class BenchCommandTest {
                 "--warmup", "1", "--steps", "3", "--threads", "1", "--activation-checkpointing");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = Json.MAPPER.readTree(r.out().strip());
-        assertThat(j.get("impl").asText()).isEqualTo("cpt-checkpointed");
+        // --kernels auto on the CPU: ATen runs the memory-bound parts (the fused kernels are CUDA's).
+        assertThat(j.get("impl").asText()).isEqualTo("cpt-eager-ops-checkpointed");
+        assertThat(j.get("kernels").asText()).isEqualTo("eager");
         assertThat(j.get("microBatch").asInt()).isEqualTo(2);
         assertThat(j.get("steps").asInt()).isEqualTo(3);
         assertThat(j.get("tokensPerSecond").asDouble()).isPositive();

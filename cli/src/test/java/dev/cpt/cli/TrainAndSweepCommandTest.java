@@ -82,7 +82,10 @@ class TrainAndSweepCommandTest {
         CliRun cuda = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("cuda").toString(), "--engine", "torch", "--device", "cuda");
         if (cuda.code() != 0) assertThat(cuda.err()).contains("CUDA is not available");
         CliRun simDevice = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("x").toString(), "--device", "cuda");
-        assertThat(simDevice.err()).contains("--device, --precision and --activation-checkpointing are the torch engine's");
+        assertThat(simDevice.err()).contains("--device, --precision, --activation-checkpointing and --kernels are the torch engine's");
+        CliRun simKernels = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("k").toString(), "--kernels", "fused");
+        assertThat(simKernels.code()).isNotZero();
+        assertThat(simKernels.err()).contains("--kernels are the torch engine's");
         CliRun simCheckpointing = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("z").toString(), "--activation-checkpointing");
         assertThat(simCheckpointing.code()).isNotZero();
         assertThat(simCheckpointing.err()).contains("the simulator runs fp32 on the CPU");

@@ -110,23 +110,8 @@ class TorchEngineTest {
             RunPlan plan = RunPlan.of(spec(arch, 2));
             try (TorchEngine plain = TorchEngine.create(plan, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, false, 1);
                  TorchEngine recomputed = TorchEngine.create(plan, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, true, 1)) {
-                for (int step = 0; step < 5; step++) {
-                    Batch b = batch(step, 256);
-                    var a = plain.trainStep(b, 1e-3, 0.1);
-                    var c = recomputed.trainStep(b, 1e-3, 0.1);
-                    // The recomputed block is the same arithmetic: only the order gradients are summed in may differ.
-                    assertThat(c.loss()).as("%s loss at step %d", arch, step).isCloseTo(a.loss(), org.assertj.core.data.Offset.offset(1e-6));
-                    assertThat(c.gradNorm()).as("%s gradient norm at step %d", arch, step)
-                            .isCloseTo(a.gradNorm(), org.assertj.core.data.Offset.offset(1e-6 * Math.max(1, a.gradNorm())));
-                }
-                Map<String, float[]> wa = plain.weights(), wc = recomputed.weights();
-                for (String name : wa.keySet()) {
-                    float[] x = wa.get(name), y = wc.get(name);
-                    for (int i = 0; i < x.length; i++) {
-                        assertThat((double) y[i]).as("%s %s[%d]", arch, name, i).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
-                    }
-                }
-                assertThat(plain.evalLoss(batch(99, 256))).isCloseTo(recomputed.evalLoss(batch(99, 256)), org.assertj.core.data.Offset.offset(1e-5));
+                // The recomputed block is the same arithmetic: only the order gradients are summed in may differ.
+                assertTrainAlike(plain, recomputed, arch, 1e-6);
             }
         }
     }
@@ -147,26 +132,34 @@ class TorchEngineTest {
                      TorchEngine fused = TorchEngine.create(plan, eager.withKernels(TorchEngine.Kernels.FUSED))) {
                     assertThat(plain.fusedKernels()).isFalse();
                     assertThat(fused.fusedKernels()).isTrue();
-                    for (int step = 0; step < 5; step++) {
-                        Batch b = batch(step, 256);
-                        var a = plain.trainStep(b, 1e-3, 0.1);
-                        var f = fused.trainStep(b, 1e-3, 0.1);
-                        assertThat(f.loss()).as("%s (checkpointing %s) loss at step %d", arch, checkpointing, step)
-                                .isCloseTo(a.loss(), org.assertj.core.data.Offset.offset(1e-5));
-                        assertThat(f.gradNorm()).as("%s (checkpointing %s) gradient norm at step %d", arch, checkpointing, step)
-                                .isCloseTo(a.gradNorm(), org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, a.gradNorm())));
-                    }
-                    Map<String, float[]> wa = plain.weights(), wf = fused.weights();
-                    for (String name : wa.keySet()) {
-                        float[] x = wa.get(name), y = wf.get(name);
-                        for (int i = 0; i < x.length; i++) {
-                            assertThat((double) y[i]).as("%s %s[%d]", arch, name, i).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
-                        }
-                    }
-                    assertThat(fused.evalLoss(batch(99, 256))).isCloseTo(plain.evalLoss(batch(99, 256)), org.assertj.core.data.Offset.offset(1e-5));
+                    assertTrainAlike(plain, fused, arch + (checkpointing ? " checkpointed" : ""), 1e-5);
                 }
             }
         }
+    }
+
+    /**
+     * Five steps on the same batches: losses and gradient norms within {@code tolerance} (relative
+     * for norms above 1), then every weight within 1e-5 and the same evaluation loss.
+     */
+    private static void assertTrainAlike(TorchEngine reference, TorchEngine other, String what, double tolerance) {
+        for (int step = 0; step < 5; step++) {
+            Batch b = batch(step, 256);
+            var r = reference.trainStep(b, 1e-3, 0.1);
+            var o = other.trainStep(b, 1e-3, 0.1);
+            assertThat(o.loss()).as("%s loss at step %d", what, step).isCloseTo(r.loss(), org.assertj.core.data.Offset.offset(tolerance));
+            assertThat(o.gradNorm()).as("%s gradient norm at step %d", what, step)
+                    .isCloseTo(r.gradNorm(), org.assertj.core.data.Offset.offset(tolerance * Math.max(1, r.gradNorm())));
+        }
+        Map<String, float[]> wr = reference.weights(), wo = other.weights();
+        for (String name : wr.keySet()) {
+            float[] x = wr.get(name), y = wo.get(name);
+            for (int i = 0; i < x.length; i++) {
+                assertThat((double) y[i]).as("%s %s[%d]", what, name, i).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
+            }
+        }
+        assertThat(other.evalLoss(batch(99, 256))).as("%s evaluation loss", what)
+                .isCloseTo(reference.evalLoss(batch(99, 256)), org.assertj.core.data.Offset.offset(1e-5));
     }
 
     @Test
