@@ -32,6 +32,7 @@ class BenchCommandTest {
         String[][] cases = {
             {"--device", "tpu", "--device must be cpu or cuda, not \"tpu\""},
             {"--precision", "fp16", "--precision must be fp32 or bf16, not \"fp16\""},
+            {"--kernels", "triton", "--kernels must be auto, fused or eager, not \"triton\""},
             {"--steps", "0", "--steps must be at least 1"},
             {"--warmup", "-1", "--warmup at least 0"},
             {"--peak-tflops", "0", "--peak-tflops must be positive"},

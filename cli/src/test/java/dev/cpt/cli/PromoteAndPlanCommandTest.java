@@ -87,6 +87,7 @@ class PromoteAndPlanCommandTest {
         assertThat(CliRun.run("promote", sweep.toString(), "--variant", "strong-1x", "--tokens", "en=1e10,de=1e10", "--out", out.toString()).code()).isZero();
         assertThat(CliRun.run("plan", out.toString(), "--precision", "fp8").err()).contains("--precision must be bf16 or fp32");
         assertThat(CliRun.run("plan", out.toString(), "--zero", "4").err()).contains("--zero must be 0, 1, 2 or 3");
+        assertThat(CliRun.run("plan", out.toString(), "--kernels", "triton").err()).contains("--kernels must be fused or eager, not \"triton\"");
         assertThat(CliRun.run("plan", out.toString(), "--gpus", "0").err()).contains("--gpus must be at least 1");
     }
 }

@@ -2,6 +2,7 @@ package dev.cpt.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cpt.data.Batch;
@@ -84,11 +85,11 @@ class TorchEngineTest {
                 Engine.StepResult s = sim.trainStep(b, 1e-3, 0.1);
                 Engine.StepResult t = torch.trainStep(b, 1e-3, 0.1);
                 maxDiff = Math.max(maxDiff, Math.abs(s.loss() - t.loss()));
-                assertThat(t.loss()).as("step " + step).isCloseTo(s.loss(), org.assertj.core.data.Offset.offset(1e-4));
-                assertThat(t.gradNorm()).as("grad norm, step " + step).isCloseTo(s.gradNorm(), org.assertj.core.data.Offset.offset(1e-3 * s.gradNorm()));
+                assertThat(t.loss()).as("step " + step).isCloseTo(s.loss(), offset(1e-4));
+                assertThat(t.gradNorm()).as("grad norm, step " + step).isCloseTo(s.gradNorm(), offset(1e-3 * s.gradNorm()));
             }
             Batch held = batch(99, 256);
-            assertThat(torch.evalLoss(held)).isCloseTo(sim.evalLoss(held), org.assertj.core.data.Offset.offset(1e-4));
+            assertThat(torch.evalLoss(held)).isCloseTo(sim.evalLoss(held), offset(1e-4));
             System.out.println("torch vs simulator, 20 steps: largest loss difference " + maxDiff);
         }
     }
@@ -99,7 +100,7 @@ class TorchEngineTest {
              TorchEngine parts = TorchEngine.create(RunPlan.of(spec("gpt2", 1)), TorchEngine.Device.CPU, TorchEngine.Precision.FP32, 1)) {
             for (int step = 0; step < 3; step++) {
                 Batch b = batch(step, 256);
-                assertThat(parts.trainStep(b, 1e-3, 0.1).loss()).isCloseTo(whole.trainStep(b, 1e-3, 0.1).loss(), org.assertj.core.data.Offset.offset(1e-5));
+                assertThat(parts.trainStep(b, 1e-3, 0.1).loss()).isCloseTo(whole.trainStep(b, 1e-3, 0.1).loss(), offset(1e-5));
             }
         }
     }
@@ -147,19 +148,19 @@ class TorchEngineTest {
             Batch b = batch(step, 256);
             var r = reference.trainStep(b, 1e-3, 0.1);
             var o = other.trainStep(b, 1e-3, 0.1);
-            assertThat(o.loss()).as("%s loss at step %d", what, step).isCloseTo(r.loss(), org.assertj.core.data.Offset.offset(tolerance));
+            assertThat(o.loss()).as("%s loss at step %d", what, step).isCloseTo(r.loss(), offset(tolerance));
             assertThat(o.gradNorm()).as("%s gradient norm at step %d", what, step)
-                    .isCloseTo(r.gradNorm(), org.assertj.core.data.Offset.offset(tolerance * Math.max(1, r.gradNorm())));
+                    .isCloseTo(r.gradNorm(), offset(tolerance * Math.max(1, r.gradNorm())));
         }
         Map<String, float[]> wr = reference.weights(), wo = other.weights();
         for (String name : wr.keySet()) {
             float[] x = wr.get(name), y = wo.get(name);
             for (int i = 0; i < x.length; i++) {
-                assertThat((double) y[i]).as("%s %s[%d]", what, name, i).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
+                assertThat((double) y[i]).as("%s %s[%d]", what, name, i).isCloseTo(x[i], offset(1e-5));
             }
         }
         assertThat(other.evalLoss(batch(99, 256))).as("%s evaluation loss", what)
-                .isCloseTo(reference.evalLoss(batch(99, 256)), org.assertj.core.data.Offset.offset(1e-5));
+                .isCloseTo(reference.evalLoss(batch(99, 256)), offset(1e-5));
     }
 
     @Test
