@@ -4,6 +4,7 @@ import dev.cpt.reproduce.Claim;
 import dev.cpt.reproduce.Experiment;
 import dev.cpt.reproduce.Reproduction;
 import dev.cpt.reproduce.ScaledSweep;
+import dev.cpt.sweep.SharedStages;
 import dev.cpt.sweep.SweepListener;
 import dev.cpt.sweep.SweepResult;
 import dev.cpt.sweep.SweepSpec;
@@ -72,6 +73,11 @@ final class ReproduceCommand implements Callable<Integer> {
                     + "are built there when missing. Default: the current directory.")
     Path root;
 
+    @Option(names = "--no-share",
+            description = "Train every run's every step (by default runs that agree up to a stage end, within and across "
+                    + "experiments, train that stage once; the records are the same either way).")
+    boolean noShare;
+
     @Override
     public Integer call() throws Exception {
         if (quick && scale != null) throw new CliException("--quick and --scale: give one of them");
@@ -98,6 +104,7 @@ final class ReproduceCommand implements Callable<Integer> {
         command.append(" --seeds ").append(seeds);
         if (!only.isEmpty()) command.append(" --only ").append(String.join(",", only));
         if (!root.equals(Path.of("."))) command.append(" --root ").append(root);
+        if (noShare) command.append(" --no-share");
         command.append(" --out ").append(out);
         var options = new Reproduction.Options(f, seeds, j, List.copyOf(only), command.toString());
 
@@ -110,6 +117,7 @@ final class ReproduceCommand implements Callable<Integer> {
         }
 
         Progress.SweepBar[] bar = new Progress.SweepBar[1];
+        SharedStages shared = noShare ? SharedStages.none() : SharedStages.create();
         Reproduction.Result result;
         try {
             result = Reproduction.run(specs, out, options, Engines.Kind.sim.factory(), Engines.dataProvider(root), new Reproduction.Listener() {
@@ -123,7 +131,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 public void experimentFinished(Experiment e, SweepResult r) {
                     bar[0].close();
                 }
-            });
+            }, shared);
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         } finally {
@@ -131,6 +139,9 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         for (Claim.Result c : result.claims()) {
             o.println("  " + c.claim().id() + ": " + c.verdict());
+        }
+        if (shared.savedSteps() > 0) {
+            o.println(String.format(java.util.Locale.ROOT, "shared stages: %,d steps were not trained again", shared.savedSteps()));
         }
         o.println(Progress.withFigureNote("report: " + result.report()));
         if (!result.ok()) {

@@ -1,6 +1,7 @@
 package dev.cpt.cli;
 
 import dev.cpt.metrics.RunSummary;
+import dev.cpt.sweep.SharedStages;
 import dev.cpt.sweep.SweepResult;
 import dev.cpt.sweep.SweepRunner;
 import dev.cpt.sweep.SweepSpec;
@@ -45,6 +46,11 @@ final class SweepCommand implements Callable<Integer> {
             description = "The engine: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
     Engines.Kind engine;
 
+    @Option(names = "--no-share",
+            description = "Train every run's every step, even where runs agree up to a stage end (by default such a stage "
+                    + "is trained once and the others start from its stage-end checkpoint, with the same records).")
+    boolean noShare;
+
     @Override
     public Integer call() throws Exception {
         SweepSpec sweep = SweepSpec.read(sweepFile);
@@ -53,7 +59,8 @@ final class SweepCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         SweepResult result;
         try (Progress.SweepBar bar = new Progress.SweepBar("sweep " + sweep.name() + " ({runs})")) {
-            result = SweepRunner.run(sweep, out, j, engine.factory(), Engines.dataProvider(), bar);
+            result = SweepRunner.run(sweep, out, j, engine.factory(), Engines.dataProvider(), bar,
+                    noShare ? SharedStages.none() : SharedStages.create());
         } catch (IllegalStateException e) {
             throw new CliException(e.getMessage(), e);
         }
@@ -61,11 +68,19 @@ final class SweepCommand implements Callable<Integer> {
             RunSummary s = v.summary();
             o.println("  " + v.name() + ": " + (s != null ? Progress.describe(s) : "failed"));
         }
+        if (result.sharedSteps() > 0) o.println(sharedLine(result.sharedSteps(), sweep));
         o.println(Progress.withFigureNote("report: " + out.resolve(SweepRunner.REPORT)));
         if (!result.ok()) {
             err.println(result.describeFailures());
             return Cpt.EXIT_FAILURE;
         }
         return 0;
+    }
+
+    /** How many steps shared stages saved, against what the sweep's runs would train alone. */
+    static String sharedLine(long shared, SweepSpec sweep) {
+        long all = sweep.variants().stream().mapToLong(v -> v.plan().totalSteps()).sum();
+        return String.format(java.util.Locale.ROOT, "shared stages: %,d of the runs' %,d steps were not trained again (%.0f%%)",
+                shared, all, 100.0 * shared / all);
     }
 }

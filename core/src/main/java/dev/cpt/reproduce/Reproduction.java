@@ -7,6 +7,7 @@ import dev.cpt.record.AtomicFiles;
 import dev.cpt.record.Json;
 import dev.cpt.report.VariantResult;
 import dev.cpt.sweep.DataProvider;
+import dev.cpt.sweep.SharedStages;
 import dev.cpt.sweep.SweepListener;
 import dev.cpt.sweep.SweepResult;
 import dev.cpt.sweep.SweepRunner;
@@ -68,6 +69,16 @@ public final class Reproduction {
 
     public static Result run(Path specs, Path out, Options o, EngineFactory engines, DataProvider data, Listener listener)
             throws IOException {
+        return run(specs, out, o, engines, data, listener, SharedStages.create());
+    }
+
+    /**
+     * As {@link #run(Path, Path, Options, EngineFactory, DataProvider, Listener)}, with {@code shared}
+     * passed to every experiment's sweep: runs that agree up to a stage end train it once across all
+     * experiments ({@link SharedStages#none()}: every run trains every step).
+     */
+    public static Result run(Path specs, Path out, Options o, EngineFactory engines, DataProvider data, Listener listener,
+                             SharedStages shared) throws IOException {
         for (String id : o.only()) Experiment.byId(id);
         Map<Experiment, SweepSpec> sweeps = read(specs, o);
         long start = System.nanoTime();
@@ -90,7 +101,7 @@ public final class Reproduction {
                     reused++;
                 }
             }
-            SweepResult result = SweepRunner.run(sweep, dir, o.jobs(), engines, data, listener.experimentStarted(e, sweep, reused));
+            SweepResult result = SweepRunner.run(sweep, dir, o.jobs(), engines, data, listener.experimentStarted(e, sweep, reused), shared);
             listener.experimentFinished(e, result);
             for (int i = 0; i < sweep.variants().size(); i++) {
                 VariantResult r = result.variants().get(i);

@@ -19,6 +19,12 @@ public interface SweepListener {
     /** A run an earlier sweep finished (its summary.json is there, its spec unchanged): not run again. */
     default void variantSkipped(String variant) {}
 
+    /**
+     * A run starts from another run's stage end ({@link SharedStages}) instead of training its first
+     * {@code steps} steps: the records and checkpoint of {@code fromRun} up to {@code stage}'s end.
+     */
+    default void variantShared(String variant, java.nio.file.Path fromRun, String stage, long steps) {}
+
     /** A run starts training at {@code fromStep} (0, or the checkpoint it resumes from) of its {@code steps}. */
     default void variantStarted(String variant, long fromStep, long steps) {}
 

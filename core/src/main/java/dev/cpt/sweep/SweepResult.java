@@ -4,11 +4,18 @@ import dev.cpt.report.VariantResult;
 import java.nio.file.Path;
 import java.util.List;
 
-/** What a sweep did: every run's result in the sweep's order, and where it wrote them. */
-public record SweepResult(Path outDir, List<VariantResult> variants) {
+/**
+ * What a sweep did: every run's result in the sweep's order, where it wrote them, and the steps its
+ * runs did not train because they started from another run's stage end ({@link SharedStages}).
+ */
+public record SweepResult(Path outDir, List<VariantResult> variants, long sharedSteps) {
 
     public SweepResult {
         variants = List.copyOf(variants);
+    }
+
+    public SweepResult(Path outDir, List<VariantResult> variants) {
+        this(outDir, variants, 0);
     }
 
     public List<VariantResult> failed() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cpt.data.DataSources;
 import dev.cpt.metrics.RunSummary;
 import dev.cpt.plan.RunPlan;
+import dev.cpt.plan.Stage;
 import dev.cpt.record.AtomicFiles;
 import dev.cpt.record.Json;
 import dev.cpt.record.MetricsLog;
@@ -74,8 +75,21 @@ public final class SweepRunner {
      */
     public static SweepResult run(SweepSpec sweep, Path outDir, int jobs, EngineFactory engines, DataProvider data,
                                   SweepListener listener) throws IOException {
+        return run(sweep, outDir, jobs, engines, data, listener, SharedStages.create());
+    }
+
+    /**
+     * As {@link #run(SweepSpec, Path, int, EngineFactory, DataProvider, SweepListener)}, with the stage
+     * ends runs may start from ({@link SharedStages}): those already on disk (in this sweep's run
+     * directories, or registered by earlier sweeps) and those this sweep's runs write. A run that can
+     * start from another run's stage end waits for it without holding a worker; if that run fails
+     * before it, the waiting run starts from the deepest stage end there is, or from scratch.
+     */
+    public static SweepResult run(SweepSpec sweep, Path outDir, int jobs, EngineFactory engines, DataProvider data,
+                                  SweepListener listener, SharedStages shared) throws IOException {
         if (jobs < 1) throw new IllegalArgumentException("jobs must be at least 1, not " + jobs);
         Progress progress = new Progress(listener == null ? SweepListener.NONE : listener);
+        long savedBefore = shared.savedSteps();
 
         // What each run needs, and nothing run while any run directory holds another spec.
         List<Task> todo = new ArrayList<>();
@@ -92,6 +106,7 @@ public final class SweepRunner {
                     changed.add(dir + " holds a run of a different spec (" + difference + ")");
                     continue;
                 }
+                shared.registerExisting(v.plan(), dir);
             }
             if (Files.exists(dir.resolve("summary.json"))) {
                 finished.put(v.name(), true);
@@ -108,6 +123,7 @@ public final class SweepRunner {
                     : "Delete those directories") + " to run the changed " + (changed.size() == 1 ? "variant" : "variants")
                     + " again, or write the sweep to another directory; nothing was run.");
         }
+        total -= planSharing(todo, shared);
         AtomicFiles.writeJson(outDir.resolve(SWEEP_JSON), sweep.json());
         Files.createDirectories(outDir.resolve(RUNS));
         progress.started(sweep.variants().stream().map(SweepSpec.Variant::name).toList(), done, total);
@@ -117,6 +133,7 @@ public final class SweepRunner {
         Map<String, String> errors = new ConcurrentHashMap<>();
         Map<String, RunSummary> summaries = new ConcurrentHashMap<>();
         List<Task> ready = new ArrayList<>();
+        List<Task> unopened = new ArrayList<>();
         for (Task t : todo) {
             try {
                 t.data = data.open(t.variant.plan());
@@ -124,7 +141,12 @@ public final class SweepRunner {
                 ready.add(t);
             } catch (Exception | LinkageError e) {
                 fail(t, e, errors, progress);
+                unopened.add(t);
             }
+        }
+
+        for (Task t : unopened) {
+            if (t.producer != null) t.producer.waiters.get(t.depth).remove(t);
         }
 
         if (!ready.isEmpty()) {
@@ -137,12 +159,14 @@ public final class SweepRunner {
                 th.setDaemon(true);
                 return th;
             });
+            Worker worker = new Worker(pool, engines, threads, setup, progress, errors, summaries, shared);
             try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (Task t : ready) {
-                    futures.add(pool.submit(() -> train(t, engines, threads, setup, progress, errors, summaries)));
-                }
-                for (Future<?> f : futures) f.get();
+                // Runs others wait for first, so that the waiting ones can start as early as possible.
+                List<Task> order = new ArrayList<>(ready);
+                order.sort(java.util.Comparator.comparingInt((Task t) -> -t.dependents));
+                for (Task t : order) if (t.producer == null) worker.submit(t);
+                for (Task t : unopened) worker.ended(t); // whoever waits on it trains the stage itself
+                for (Task t : ready) t.done.get();
             } catch (InterruptedException e) {
                 pool.shutdownNow();
                 Thread.currentThread().interrupt();
@@ -165,32 +189,139 @@ public final class SweepRunner {
             results.add(new VariantResult(v.name(), v.overrides(), v.plan(), summary, metrics, error, skipped));
         }
         SweepReport.write(outDir, sweep.name(), results);
-        return new SweepResult(outDir, results);
+        return new SweepResult(outDir, results, shared.savedSteps() - savedBefore);
+    }
+
+    /**
+     * Gives each run that has trained nothing yet the deepest stage end it can start from: one on
+     * disk, or one an earlier run of this sweep will write (that run is its producer). Returns the
+     * steps this saves.
+     */
+    private static long planSharing(List<Task> todo, SharedStages shared) {
+        if (!shared.enabled()) return 0;
+        Map<String, Task> producers = new java.util.HashMap<>();
+        long saved = 0;
+        for (Task t : todo) {
+            List<Stage> stages = t.variant.plan().stages();
+            int last = stages.size() - 1;
+            if (t.from == 0) {
+                for (int k = last - 1; k >= 0; k--) {
+                    String key = t.keys.get(k);
+                    var onDisk = shared.find(key);
+                    if (onDisk.isPresent()) {
+                        t.source = onDisk.get();
+                        t.depth = k;
+                        break;
+                    }
+                    Task p = producers.get(key);
+                    if (p != null) {
+                        t.producer = p;
+                        t.depth = k;
+                        p.waiters.get(k).add(t);
+                        p.dependents++;
+                        break;
+                    }
+                }
+            }
+            if (t.depth >= 0) {
+                t.plannedShare = stages.get(t.depth).end();
+                saved += t.plannedShare;
+            }
+            for (int k = t.depth + 1; k < last; k++) {
+                if (stages.get(k).end() > t.from && shared.find(t.keys.get(k)).isEmpty()) producers.putIfAbsent(t.keys.get(k), t);
+            }
+        }
+        return saved;
     }
 
     private static final class Task {
         final SweepSpec.Variant variant;
         final Path dir;
         final long from;
+        final List<String> keys;
+        /** Per stage, the runs waiting to start from this run's end of it (guarded by the worker). */
+        final List<List<Task>> waiters = new ArrayList<>();
+        final java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         DataSources data;
+        int depth = -1;
+        long plannedShare;
+        int dependents;
+        Task producer;
+        volatile SharedStages.Source source;
 
         Task(SweepSpec.Variant variant, Path dir, long from) {
             this.variant = variant;
             this.dir = dir;
             this.from = from;
+            this.keys = SharedStages.keys(variant.plan());
+            for (int i = 0; i < keys.size(); i++) waiters.add(new ArrayList<>());
         }
     }
 
-    private static void train(Task t, EngineFactory engines, int threads, Object setup, Progress progress,
-                              Map<String, String> errors, Map<String, RunSummary> summaries) {
+    /**
+     * Trains tasks on the pool, and starts the runs waiting on a stage end once it is written. A run
+     * that ends without writing a stage end others wait on hands them to the first of them, which
+     * trains that stage from the deepest stage end on disk (or from scratch) and so writes it.
+     */
+    private record Worker(ExecutorService pool, EngineFactory engines, int threads, Object setup, Progress progress,
+                          Map<String, String> errors, Map<String, RunSummary> summaries, SharedStages shared) {
+        void submit(Task t) {
+            try {
+                pool.submit(() -> {
+                    try {
+                        train(t, this);
+                    } finally {
+                        ended(t);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                t.done.complete(null); // the sweep is being interrupted
+            }
+        }
+
+        synchronized void stageEnded(Task t, int stage, SharedStages.Source source) {
+            for (Task w : t.waiters.get(stage)) {
+                w.source = source;
+                submit(w);
+            }
+            t.waiters.get(stage).clear();
+        }
+
+        /** The run is over (finished or failed, or its data could not be opened). */
+        synchronized void ended(Task t) {
+            for (int k = 0; k < t.waiters.size(); k++) {
+                List<Task> waiting = t.waiters.get(k);
+                if (waiting.isEmpty()) continue;
+                Task first = waiting.removeFirst();
+                first.source = null;
+                for (int j = k - 1; j >= 0 && first.source == null; j--) first.source = shared.find(first.keys.get(j)).orElse(null);
+                progress.addTotal(first.plannedShare - (first.source == null ? 0 : first.source.step()));
+                first.waiters.get(k).addAll(waiting);
+                waiting.clear();
+                submit(first);
+            }
+            t.done.complete(null);
+        }
+    }
+
+    private static void train(Task t, Worker w) {
         String name = t.variant.name();
         RunPlan plan = t.variant.plan();
+        Progress progress = w.progress();
         try {
             Files.deleteIfExists(t.dir.resolve(ERROR));
-            progress.variantStarted(name, t.from, plan.totalSteps());
+            long from = t.from;
+            SharedStages.Source source = t.source;
+            if (source != null) {
+                SharedStages.seed(t.dir, plan, source);
+                w.shared().saved(source.step());
+                from = source.step();
+                progress.shared(name, source);
+            }
+            progress.variantStarted(name, from, plan.totalSteps());
             Engine engine;
-            synchronized (setup) {
-                engine = engines.create(plan, threads);
+            synchronized (w.setup()) {
+                engine = w.engines().create(plan, w.threads());
             }
             if (engine == null) throw new IllegalStateException("the engine factory made no engine");
             RunSummary summary;
@@ -200,13 +331,25 @@ public final class SweepRunner {
                     public void onStep(StepRecord record, long totalSteps) {
                         if (record.step() < totalSteps) progress.step(name, record.step() + 1, totalSteps);
                     }
+
+                    @Override
+                    public void onCheckpoint(RunDirectory.Checkpoint checkpoint) {
+                        String stage = checkpoint.state().stageEnd();
+                        if (stage == null) return;
+                        for (Stage s : plan.stages()) {
+                            if (s.end() != checkpoint.state().step() || !s.name().equals(stage)) continue;
+                            var src = new SharedStages.Source(t.dir, checkpoint.dir(), stage, s.end());
+                            w.shared().register(t.keys.get(s.index()), src);
+                            w.stageEnded(t, s.index(), src);
+                        }
+                    }
                 };
                 summary = new TrainingLoop(plan, engine, t.data, t.dir, steps).run(true);
             }
-            summaries.put(name, summary);
+            w.summaries().put(name, summary);
             progress.variantFinished(name, summary);
         } catch (Exception | LinkageError | StackOverflowError | OutOfMemoryError e) {
-            fail(t, e, errors, progress);
+            fail(t, e, w.errors(), progress);
         }
     }
 
@@ -272,6 +415,14 @@ public final class SweepRunner {
 
         synchronized void skipped(String variant) {
             listener.variantSkipped(variant);
+        }
+
+        synchronized void addTotal(long steps) {
+            total += steps;
+        }
+
+        synchronized void shared(String variant, SharedStages.Source source) {
+            listener.variantShared(variant, source.runDir(), source.stage(), source.step());
         }
 
         synchronized void variantStarted(String variant, long from, long steps) {

@@ -32,6 +32,9 @@ class SweepRunnerTest {
     static final String BASE = TestSpecs.twoStage(40, 60, "\"replay\": { \"fraction\": 0.25, \"from\": { \"en\": 1 } }", EXTRA);
     static final DataSources DATA = TestSpecs.countingData(20_000, "en", "de");
 
+    /** These tests are about parallel runs, resumes and failures as such: every run trains every step. */
+    static final SharedStages NO_SHARING = SharedStages.none();
+
     @TempDir
     Path tmp;
 
@@ -102,7 +105,7 @@ class SweepRunnerTest {
         Path out = tmp.resolve("out");
         TestEngine.Factory engines = new TestEngine.Factory();
         Events events = new Events();
-        SweepResult r = SweepRunner.run(THREE, out, 2, engines, plan -> DATA, events);
+        SweepResult r = SweepRunner.run(THREE, out, 2, engines, plan -> DATA, events, NO_SHARING);
 
         assertThat(r.ok()).isTrue();
         assertThat(r.variants()).extracting(VariantResult::name)
@@ -167,12 +170,12 @@ class SweepRunnerTest {
     void aRerunSkipsFinishedRunsAndResumesAnInterruptedOneExactly() throws IOException {
         // the uninterrupted reference
         Path ref = tmp.resolve("ref");
-        SweepRunner.run(THREE, ref, 1, new TestEngine.Factory(), plan -> DATA, null);
+        SweepRunner.run(THREE, ref, 1, new TestEngine.Factory(), plan -> DATA, null, NO_SHARING);
 
         Path out = tmp.resolve("out");
         TestEngine.Factory first = new TestEngine.Factory();
         first.crashOnFirstUse.put("two-stage/replay.fraction=0.05", 52); // after the checkpoint at step 45
-        SweepResult crashed = SweepRunner.run(THREE, out, 2, first, plan -> DATA, null);
+        SweepResult crashed = SweepRunner.run(THREE, out, 2, first, plan -> DATA, null, NO_SHARING);
         assertThat(crashed.failed()).extracting(VariantResult::name).containsExactly("replay.fraction=0.05");
         assertThat(crashed.failed().getFirst().error()).isEqualTo("IllegalStateException: simulated crash");
         Path dir = out.resolve("runs/replay.fraction=0.05");
@@ -182,7 +185,7 @@ class SweepRunnerTest {
 
         TestEngine.Factory second = new TestEngine.Factory();
         Events events = new Events();
-        SweepResult rerun = SweepRunner.run(THREE, out, 2, second, plan -> DATA, events);
+        SweepResult rerun = SweepRunner.run(THREE, out, 2, second, plan -> DATA, events, NO_SHARING);
         assertThat(rerun.ok()).isTrue();
         assertThat(second.created).containsExactly("two-stage/replay.fraction=0.05"); // the finished ones were not run
         assertThat(events.events).contains("skipped replay.fraction=0", "skipped replay.fraction=0.25",
@@ -202,7 +205,7 @@ class SweepRunnerTest {
         assertThat(Files.readString(out.resolve("report.md"))).doesNotContain("failed");
     }
 
-    private static List<StepRecord> withoutTimings(Path runDir) throws IOException {
+    static List<StepRecord> withoutTimings(Path runDir) throws IOException {
         return MetricsLog.read(runDir.resolve("metrics.jsonl")).stream().map(r -> new StepRecord(r.step(), r.stage(), r.tokens(), r.lr(),
                 r.weightDecay(), r.loss(), r.gradNorm(), r.val(), null)).toList();
     }
@@ -230,7 +233,7 @@ class SweepRunnerTest {
         Events events = new Events();
         TestEngine.Factory engines = new TestEngine.Factory();
         engines.nanFrom.put("two-stage/nan", 20);
-        SweepResult r = SweepRunner.run(s, out, 2, engines, plan -> DATA, events);
+        SweepResult r = SweepRunner.run(s, out, 2, engines, plan -> DATA, events, NO_SHARING);
 
         assertThat(r.ok()).isFalse();
         assertThat(r.failed()).extracting(VariantResult::name).containsExactly("hot", "nan");
