@@ -3,6 +3,7 @@ package dev.cpt.train;
 import dev.cpt.data.Batch;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What differs between the simulator and the torch engine; everything else (schedules, data,
@@ -28,6 +29,19 @@ public interface Engine extends AutoCloseable {
 
     EngineInfo info();
 
+    /**
+     * Log-probabilities for scoring ({@code cpt eval}): for each sequence {@code s} (of any length
+     * from 2 to the model's context length + 1), position {@code i} gets log softmax(logits at
+     * {@code i})[{@code s[i + 1]}] and whether {@code s[i + 1]} is the argmax there. Rows are
+     * independent: a row's scores do not depend on the other rows of the call. No state changes.
+     *
+     * @throws UnsupportedOperationException on an engine that cannot score yet (the default)
+     */
+    default List<TokenScores> scoreTokens(List<int[]> sequences) {
+        throw new UnsupportedOperationException("the " + info().name() + " engine cannot score token sequences"
+                + " (per-position log-probabilities for cpt eval) yet; the simulator can (--engine sim)");
+    }
+
     @Override
     default void close() {}
 
@@ -36,4 +50,11 @@ public interface Engine extends AutoCloseable {
 
     /** @param flopsPerToken training FLOPs per token (6N + 12·L·H·Q·T) */
     record EngineInfo(String name, long parameters, double flopsPerToken) {}
+
+    /**
+     * A sequence's scores, one entry per predicted position (the sequence's length − 1):
+     * {@code logProbs[i]} is log P(token i + 1 | tokens 0..i); {@code greedy[i]} whether token i + 1
+     * is the most likely one there (the first of equal maxima, as argmax takes it).
+     */
+    record TokenScores(double[] logProbs, boolean[] greedy) {}
 }

@@ -133,6 +133,46 @@ public final class GptModel implements AutoCloseable {
      * for {@link #backward()}.
      */
     public double forward(int[] tokens, int batch, int seqLen, boolean training) {
+        Activations a = forwardToLogits(tokens, batch, seqLen);
+        CrossEntropy.forward(workers, a.logits, a.losses, tokens, seqLen, a.rows, shape.vocabSize(), training);
+        lastTokens = training ? tokens : null;
+        return CrossEntropy.mean(a.losses, a.rows);
+    }
+
+    /**
+     * Scores {@code tokens} (laid out as for {@link #forward}) without changing any state: row
+     * {@code r} (= sequence·seqLen + position) gets {@code logProbs[r]}, the log-softmax of its
+     * logits (in double) at the next token, and {@code greedy[r]}, whether that token is the first
+     * maximal logit. The logits are read before the cross-entropy rescales them in place, whose
+     * exp(logit − max) could round neighbours of the maximum up to a tie.
+     */
+    public void score(int[] tokens, int batch, int seqLen, double[] logProbs, boolean[] greedy) {
+        Activations a = forwardToLogits(tokens, batch, seqLen);
+        lastTokens = null;
+        int v = shape.vocabSize();
+        float[] logits = a.logits;
+        workers.run(a.rows, 1, (worker, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int x = r * v;
+                int target = tokens[(r / seqLen) * (seqLen + 1) + r % seqLen + 1];
+                int best = 0;
+                float max = logits[x];
+                for (int i = 1; i < v; i++) {
+                    if (logits[x + i] > max) {
+                        max = logits[x + i];
+                        best = i;
+                    }
+                }
+                double sum = 0;
+                for (int i = 0; i < v; i++) sum += Math.exp((double) logits[x + i] - max);
+                logProbs[r] = (double) logits[x + target] - max - Math.log(sum);
+                greedy[r] = best == target;
+            }
+        });
+    }
+
+    /** Embeddings, blocks, final LayerNorm and the tied head: the batch's logits, in {@code acts.logits}. */
+    private Activations forwardToLogits(int[] tokens, int batch, int seqLen) {
         checkTokens(tokens, batch, seqLen);
         if (acts == null || !acts.fits(batch, seqLen)) acts = new Activations(shape, batch, seqLen, workers.threads());
         Activations a = acts;
@@ -156,9 +196,7 @@ public final class GptModel implements AutoCloseable {
         float[] last = a.input(shape.layers());
         LayerNorm.forward(workers, a.lnf, last, params, layout.lnfw(), layout.lnfb(), a.lnfMean, a.lnfRstd, rows, c);
         Matmul.forward(workers, a.logits, 0, a.lnf, 0, paramsT, layout.wte(), null, -1, rows, c, shape.vocabSize());
-        CrossEntropy.forward(workers, a.logits, a.losses, tokens, seqLen, rows, shape.vocabSize(), training);
-        lastTokens = training ? tokens : null;
-        return CrossEntropy.mean(a.losses, rows);
+        return a;
     }
 
     /** Gradients of the last training {@link #forward}'s mean loss into {@link #grads()} (overwritten). */

@@ -62,6 +62,39 @@ public final class SimEngine implements Engine {
         return model.forward(batch.tokens(), batch.sequences(), batch.seqLen(), false);
     }
 
+    /**
+     * Sequences of up to the model's context + 1 tokens, scored in one forward: each is padded on
+     * the right (with token 0) to the longest; causal attention keeps a position blind to the
+     * padding after it, so a row scores as it would alone.
+     */
+    @Override
+    public java.util.List<TokenScores> scoreTokens(java.util.List<int[]> sequences) {
+        if (sequences.isEmpty()) return java.util.List.of();
+        int longest = 0;
+        for (int i = 0; i < sequences.size(); i++) {
+            int n = sequences.get(i).length;
+            if (n < 2 || n > model.shape().contextLength() + 1) {
+                throw new IllegalArgumentException("sequence " + i + " has " + n + " tokens; scoring needs 2 to "
+                        + (model.shape().contextLength() + 1) + " (the model's context + 1)");
+            }
+            longest = Math.max(longest, n);
+        }
+        int rows = sequences.size();
+        int seq = longest - 1;
+        int[] tokens = new int[rows * longest];
+        for (int r = 0; r < rows; r++) System.arraycopy(sequences.get(r), 0, tokens, r * longest, sequences.get(r).length);
+        double[] logProbs = new double[rows * seq];
+        boolean[] greedy = new boolean[rows * seq];
+        model.score(tokens, rows, seq, logProbs, greedy);
+        java.util.List<TokenScores> out = new java.util.ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            int n = sequences.get(r).length - 1;
+            out.add(new TokenScores(java.util.Arrays.copyOfRange(logProbs, r * seq, r * seq + n),
+                    java.util.Arrays.copyOfRange(greedy, r * seq, r * seq + n)));
+        }
+        return out;
+    }
+
     @Override
     public void resetOptimizer() {
         adam.reset();
