@@ -44,6 +44,13 @@ public final class RunDirectory {
         return dir.resolve("checkpoints");
     }
 
+    /** Opens the run in {@code dir} to read it (its spec and checkpoints), as cpt eval does. */
+    public static RunDirectory existing(Path dir) {
+        RunDirectory run = new RunDirectory(dir);
+        if (!Files.isRegularFile(run.specFile())) throw new IllegalArgumentException(dir + " holds no run (no spec.json)");
+        return run;
+    }
+
     /** Opens {@code dir} for a new run; refuses a directory that already holds one. */
     public static RunDirectory create(Path dir, RunSpec spec) throws IOException {
         RunDirectory run = new RunDirectory(dir);
