@@ -147,7 +147,7 @@ public final class SweepReport {
                 md.append("### ").append(img[1]).append("\n\n![").append(img[1]).append("](").append(img[0]).append(")\n\n");
             }
         }
-        return md.toString();
+        return SyntheticDataNotice.prepend(results, md.toString());
     }
 
     private record Column(String title, Function<RunSummary, Double> value) {}

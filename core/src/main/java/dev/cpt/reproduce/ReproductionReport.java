@@ -47,8 +47,13 @@ public final class ReproductionReport {
         }
         for (var e : results.entrySet()) experiment(md, out, e.getKey(), e.getValue());
         Path file = out.resolve(MARKDOWN);
-        AtomicFiles.writeString(file, md.toString());
+        AtomicFiles.writeString(file, withSyntheticNotice(results, md.toString()));
         return file;
+    }
+
+    /** The report opens by saying so when its runs trained on the built-in corpora's synthetic stand-ins. */
+    private static String withSyntheticNotice(Map<Experiment, List<VariantResult>> results, String markdown) {
+        return dev.cpt.report.SyntheticDataNotice.prepend(results.values().stream().flatMap(List::stream).toList(), markdown);
     }
 
     private static void method(StringBuilder md, Map<Experiment, List<VariantResult>> results) {
