@@ -13,9 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,8 +31,10 @@ import picocli.CommandLine.Spec;
                     + "under --out only when complete.",
             "",
             "With --builtin DIR: the no-shift, weak and strong dataset pairs from Debian-packaged English and German "
-                    + "text (" + BuiltinCorpora.PACKAGES + "), with a data card measuring each pair's shift; seeded "
-                    + "synthetic languages stand in when those packages are missing."
+                    + "text (" + BuiltinCorpora.PACKAGES + "), with a data card measuring each pair's shift. Packages "
+                    + "that are missing are installed with apt-get as root, otherwise fetched with apt-get download and "
+                    + "unpacked with dpkg-deb -x into DIR/../.debian-cache; one line says which. Only when neither works "
+                    + "do seeded synthetic languages stand in, and the line says why."
         })
 final class PrepareCommand implements Callable<Integer> {
 
@@ -103,7 +102,8 @@ final class PrepareCommand implements Callable<Integer> {
             description = "--builtin: text per dataset, in MB, sampled by document. Default: ${DEFAULT-VALUE}.")
     long maxMb;
 
-    @Option(names = "--synthetic", description = "--builtin: use the synthetic languages even where the Debian text is installed.")
+    @Option(names = "--synthetic", description = "--builtin: use the synthetic languages even where the Debian text is "
+            + "installed (nothing is installed or fetched).")
     boolean synthetic;
 
     @Option(names = "--force", description = "Replace the output directory if it exists.")
@@ -146,9 +146,7 @@ final class PrepareCommand implements Callable<Integer> {
             throw new CliException(e.getMessage(), e);
         }
         PrepareReport r;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("prepare").setStyle(ProgressBarStyle.ASCII)
-                .setUnit(" MB", 1_000_000).setInitialMax(1).showSpeed().continuousUpdate()
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+        try (Progress.Meter bar = Progress.meter(spec.commandLine().getErr(), "prepare", Progress.Unit.MB, 1)) {
             r = Prepare.run(options, (done, total) -> {
                 bar.maxHint(Math.max(1, total));
                 bar.stepTo(done);

@@ -58,21 +58,27 @@ public final class BuiltinCorpora {
     private BuiltinCorpora() {}
 
     /**
-     * Sources from Debian's packages, or null when one of them is missing. D0 is a broad English mix
+     * Sources from Debian's packages under {@code root} ({@code /} where they are installed, else
+     * the directory they were unpacked into), or null when one of them is missing. D0 is a broad English mix
      * (dictionary, manual pages, half of the fortune files); the weak shift's D1 is the other half of
      * the English fortune files (a genre D0 has, on other topics); the strong shift's D1 is German
      * fortunes and manual pages (D0's genres, another language).
      */
-    static Map<String, List<TextSource>> debianSources() {
+    static Map<String, List<TextSource>> debianSources(Path root) {
         Map<String, List<TextSource>> m = new LinkedHashMap<>();
-        m.put("en", List.of(new GcideDictionary(Path.of("/usr/share/dictd/gcide.dict.dz")), new ManPages("manpages"),
-                new FortuneFiles("fortunes", 0, 2)));
-        m.put("en-b", List.of(new FortuneFiles("fortunes", 1, 2)));
-        m.put("de", List.of(new FortuneFiles("fortunes-de", 0, 1), new ManPages("manpages-de")));
+        m.put("en", List.of(new GcideDictionary(root.resolve("usr/share/dictd/gcide.dict.dz")), new ManPages(root, "manpages"),
+                new FortuneFiles(root, "fortunes", 0, 2)));
+        m.put("en-b", List.of(new FortuneFiles(root, "fortunes", 1, 2)));
+        m.put("de", List.of(new FortuneFiles(root, "fortunes-de", 0, 1), new ManPages(root, "manpages-de")));
         for (List<TextSource> sources : m.values()) {
             for (TextSource s : sources) if (!s.available()) return null;
         }
         return m;
+    }
+
+    /** Whether every Debian source's files are there under {@code root}. */
+    static boolean presentUnder(Path root) {
+        return debianSources(root) != null;
     }
 
     static Map<String, List<TextSource>> syntheticSources(long seed, long maxBytes) {
@@ -80,8 +86,8 @@ public final class BuiltinCorpora {
         SyntheticLanguage base = SyntheticLanguage.base("en", 4000, seed, docs);
         Map<String, List<TextSource>> m = new LinkedHashMap<>();
         m.put("en", List.of(base));
-        m.put("en-b", List.of(SyntheticLanguage.derive("en-b", base, 0.6, false, seed + 1, docs)));
-        m.put("de", List.of(SyntheticLanguage.derive("de", base, 0.10, true, seed + 2, docs)));
+        m.put("en-b", List.of(SyntheticLanguage.derive("en-b", base, 0.6, false, true, seed + 1, docs)));
+        m.put("de", List.of(SyntheticLanguage.derive("de", base, 0.10, true, false, seed + 2, docs)));
         return m;
     }
 
@@ -94,7 +100,21 @@ public final class BuiltinCorpora {
      * rerun), anything else there is refused unless {@code overwrite}.
      */
     public static Card build(Options o, Consumer<String> log) throws IOException {
-        Map<String, List<TextSource>> sources = o.synthetic() ? null : debianSources();
+        return build(o, DebianPackages.onThisMachine(List.of(PACKAGES.split(" ")), BuiltinCorpora::presentUnder), log);
+    }
+
+    /**
+     * As {@link #build(Options, Consumer)}, with {@code packages} getting the Debian packages where
+     * they are missing (installed, or unpacked into {@link DebianPackages#cacheBeside} the output);
+     * what it did is logged in one line.
+     */
+    public static Card build(Options o, DebianPackages packages, Consumer<String> log) throws IOException {
+        Map<String, List<TextSource>> sources = null;
+        if (!o.synthetic()) {
+            DebianPackages.Outcome got = packages.obtain(DebianPackages.cacheBeside(o.out()));
+            log.accept(got.line());
+            if (got.root() != null) sources = debianSources(got.root());
+        }
         if (Files.exists(o.out()) && !o.overwrite()) {
             Card existing = existing(o.out());
             String wanted = sources == null ? "synthetic" : "debian";
@@ -109,8 +129,7 @@ public final class BuiltinCorpora {
         }
         String kind = "debian";
         if (sources == null) {
-            log.accept(o.synthetic() ? "building synthetic corpora"
-                    : "Debian corpora not installed (" + PACKAGES + "): building synthetic stand-ins");
+            if (o.synthetic()) log.accept("building synthetic corpora (--synthetic)");
             sources = syntheticSources(o.seed(), o.maxBytesPerDataset());
             kind = "synthetic";
         }

@@ -11,12 +11,14 @@ import java.util.function.Consumer;
  * only {@code %}; each cookie is a document. Index files ({@code .dat}) and {@code .u8} links are skipped.
  */
 final class FortuneFiles implements TextSource {
+    private final Path root;
     private final String pkg;
     private final int part;
     private final int parts;
 
-    /** The cookie files of {@code pkg} (from its dpkg file list) whose index is {@code part} modulo {@code parts}. */
-    FortuneFiles(String pkg, int part, int parts) {
+    /** The cookie files of {@code pkg} under {@code root} (from its dpkg file list) whose index is {@code part} modulo {@code parts}. */
+    FortuneFiles(Path root, String pkg, int part, int parts) {
+        this.root = root;
         this.pkg = pkg;
         this.part = part;
         this.parts = parts;
@@ -24,7 +26,8 @@ final class FortuneFiles implements TextSource {
 
     @Override
     public String describe() {
-        return "fortune cookies of Debian package " + pkg + (parts > 1 ? " (files " + part + " mod " + parts + ")" : "");
+        return "fortune cookies of Debian package " + pkg + (parts > 1 ? " (files " + part + " mod " + parts + ")" : "")
+                + Texts.under(root);
     }
 
     @Override
@@ -37,7 +40,7 @@ final class FortuneFiles implements TextSource {
     }
 
     private List<Path> cookieFiles() throws IOException {
-        List<Path> all = Texts.packageFiles(pkg, p -> p.toString().startsWith("/usr/share/games/fortunes")
+        List<Path> all = Texts.packageFiles(root, pkg, p -> p.startsWith(root.resolve("usr/share/games/fortunes"))
                 && !p.getFileName().toString().contains(".") && Files.isRegularFile(p) && !Files.isSymbolicLink(p));
         List<Path> mine = new java.util.ArrayList<>();
         for (int i = 0; i < all.size(); i++) if (i % parts == part) mine.add(all.get(i));

@@ -14,15 +14,18 @@ import java.util.regex.Pattern;
  * request name, font and size escapes vanish, the common character escapes become characters.
  */
 final class ManPages implements TextSource {
+    private final Path root;
     private final String pkg;
 
-    ManPages(String pkg) {
+    /** @param root where the package's files are: {@code /}, or a directory it was unpacked into */
+    ManPages(Path root, String pkg) {
+        this.root = root;
         this.pkg = pkg;
     }
 
     @Override
     public String describe() {
-        return "manual pages of Debian package " + pkg;
+        return "manual pages of Debian package " + pkg + Texts.under(root);
     }
 
     @Override
@@ -35,7 +38,7 @@ final class ManPages implements TextSource {
     }
 
     private List<Path> pages() throws IOException {
-        return Texts.packageFiles(pkg, p -> {
+        return Texts.packageFiles(root, pkg, p -> {
             String parent = p.getParent().getFileName().toString();
             return parent.matches("man[1-8]") && p.getFileName().toString().endsWith(".gz") && !Files.isSymbolicLink(p);
         });

@@ -17,37 +17,59 @@ final class SyntheticLanguage implements TextSource {
     private static final String DIALECT = "teaonishdrclmuwfgpybvkjxqz";
     private static final String GERMANIC = "enisratdhulcgmobwfkzpvüäößjyxq";
 
+    /** The base language's word-to-word preference: word w tends to be followed by word (w·31 + 7 + small) mod V. */
+    private static final int BASE_SUCCESSOR_STEP = 31;
+    /** A reordered language's: the same kind of preference, but other successors. */
+    private static final int OWN_SUCCESSOR_STEP = 37;
+
     private final String name;
     private final String[] words;
+    private final int successorStep;
     private final long seed;
     private final long documents;
 
-    private SyntheticLanguage(String name, String[] words, long seed, long documents) {
+    private SyntheticLanguage(String name, String[] words, int successorStep, long seed, long documents) {
         this.name = name;
         this.words = words;
+        this.successorStep = successorStep;
         this.seed = seed;
         this.documents = documents;
     }
 
     /**
-     * @param shared  the share of {@code base}'s vocabulary the new language keeps (1 = the same language)
+     * @param shared   the share of {@code base}'s vocabulary the new language keeps (1 = the same language)
      * @param germanic whether its own new words use another alphabet and longer words (else a dialect's letters)
+     * @param reorder  whether the kept words get other frequencies and other successors than in {@code base}.
+     *                 Without it the kept words keep their rank and successors, so most of what a model
+     *                 learns from the new language holds for {@code base} too, and training on it goes on
+     *                 improving {@code base} (negative forgetting); with it the two disagree on what
+     *                 follows a shared word, so learning one unlearns some of the other, as between real
+     *                 genres of one language.
      */
-    static SyntheticLanguage derive(String name, SyntheticLanguage base, double shared, boolean germanic, long seed,
-                                    long documents) {
+    static SyntheticLanguage derive(String name, SyntheticLanguage base, double shared, boolean germanic, boolean reorder,
+                                    long seed, long documents) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        String[] words = new String[base.words.length];
-        for (int i = 0; i < words.length; i++) {
-            words[i] = rnd.nextDouble() < shared ? base.words[i] : word(rnd, germanic ? GERMANIC : DIALECT, germanic ? 1.35 : 1.0);
+        String[] kept = base.words.clone();
+        if (reorder) {
+            for (int i = kept.length - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1);
+                String t = kept[i];
+                kept[i] = kept[j];
+                kept[j] = t;
+            }
         }
-        return new SyntheticLanguage(name, words, seed, documents);
+        String[] words = new String[kept.length];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = rnd.nextDouble() < shared ? kept[i] : word(rnd, germanic ? GERMANIC : DIALECT, germanic ? 1.35 : 1.0);
+        }
+        return new SyntheticLanguage(name, words, reorder ? OWN_SUCCESSOR_STEP : base.successorStep, seed, documents);
     }
 
     static SyntheticLanguage base(String name, int vocabulary, long seed, long documents) {
         SplittableRandom rnd = new SplittableRandom(seed);
         String[] words = new String[vocabulary];
         for (int i = 0; i < vocabulary; i++) words[i] = word(rnd, LATIN, 1.0);
-        return new SyntheticLanguage(name, words, seed, documents);
+        return new SyntheticLanguage(name, words, BASE_SUCCESSOR_STEP, seed, documents);
     }
 
     /** A made-up word: 1–9 letters, frequent letters more likely (a geometric draw over the alphabet). */
@@ -93,7 +115,7 @@ final class SyntheticLanguage implements TextSource {
             int length = 4 + rnd.nextInt(12);
             for (int i = 0; i < length; i++) {
                 int rank = (int) Math.min(words.length - 1, Math.exp(rnd.nextDouble() * Math.log(words.length)) - 1);
-                int w = rnd.nextDouble() < 0.5 ? (previous * 31 + 7 + rank % 5) % words.length : rank;
+                int w = rnd.nextDouble() < 0.5 ? (previous * successorStep + 7 + rank % 5) % words.length : rank;
                 String word = words[w];
                 out.append(i == 0 ? Character.toUpperCase(word.charAt(0)) + word.substring(1) : word);
                 out.append(i == length - 1 ? ". " : (rnd.nextDouble() < 0.08 ? ", " : " "));

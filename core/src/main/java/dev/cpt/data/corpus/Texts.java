@@ -40,18 +40,26 @@ final class Texts {
     }
 
     /**
-     * The files Debian package {@code pkg} installed, from dpkg's file list, that {@code accept}
-     * takes, sorted; empty when the package is not installed.
+     * The files Debian package {@code pkg} installed under {@code root} ({@code /}, or a directory
+     * packages were unpacked into, which {@link DebianPackages} gives dpkg-style file lists too),
+     * from its file list {@code root/var/lib/dpkg/info/PKG.list}, that {@code accept} takes, sorted;
+     * empty when the package is not there.
      */
-    static List<Path> packageFiles(String pkg, java.util.function.Predicate<Path> accept) throws IOException {
+    static List<Path> packageFiles(Path root, String pkg, java.util.function.Predicate<Path> accept) throws IOException {
         for (String name : new String[] {pkg + ".list", pkg + ":all.list", pkg + ":amd64.list"}) {
-            Path list = Path.of("/var/lib/dpkg/info", name);
+            Path list = root.resolve(DebianPackages.FILE_LISTS).resolve(name);
             if (Files.isRegularFile(list)) {
-                return Files.readAllLines(list).stream().map(Path::of)
+                return Files.readAllLines(list).stream().filter(l -> l.startsWith("/"))
+                        .map(l -> root.resolve(l.substring(1)))
                         .filter(p -> Files.isRegularFile(p)).filter(accept).sorted().toList();
             }
         }
         return List.of();
+    }
+
+    /** For a source's description: where its package was unpacked, or nothing when it is installed. */
+    static String under(Path root) {
+        return root.getParent() == null ? "" : ", unpacked in " + root;
     }
 
     /** Regular files under {@code dir} matching {@code accept}, sorted by path for a fixed order. */
