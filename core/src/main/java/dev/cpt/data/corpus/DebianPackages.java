@@ -167,7 +167,7 @@ public final class DebianPackages {
             failures.add(e.getMessage());
         }
         return new Outcome(How.UNAVAILABLE, null, "Debian corpora not installed (" + names + ") and not obtainable: "
-                + String.join("; ", failures) + ". Building SYNTHETIC stand-ins instead");
+                + String.join("; ", failures.stream().map(String::strip).toList()) + ". Building SYNTHETIC stand-ins instead");
     }
 
     private void install() throws IOException {
