@@ -29,10 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -129,9 +125,8 @@ final class EvalCommand implements Callable<Integer> {
                 EvalTask task = EvalTask.byId(e.getKey());
                 long requests = e.getValue().stream().mapToLong(d -> d.continuations().size()).sum();
                 Evaluation.TaskResult r;
-                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval " + e.getKey()).setInitialMax(requests)
-                        .setUnit(" requests", 1).setStyle(ProgressBarStyle.ASCII).showSpeed().setUpdateIntervalMillis(500)
-                        .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()) {
+                try (Progress.Meter bar = Progress.meter(spec.commandLine().getErr(), "eval " + e.getKey(),
+                        Progress.Unit.REQUESTS, requests)) {
                     r = Evaluation.run(e.getKey(), task, e.getValue(), scorer, bar::stepTo);
                 } catch (Evaluation.ItemException ex) {
                     throw new CliException(files.get(e.getKey()) + ":" + ex.line() + ": " + ex.getMessage());

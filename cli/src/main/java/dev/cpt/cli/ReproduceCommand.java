@@ -123,7 +123,7 @@ final class ReproduceCommand implements Callable<Integer> {
             result = Reproduction.run(specs, out, options, Engines.Kind.sim.factory(), Engines.dataProvider(root), new Reproduction.Listener() {
                 @Override
                 public SweepListener experimentStarted(Experiment e, SweepSpec sweep, int reused) {
-                    bar[0] = new Progress.SweepBar(e.section() + " " + e.id() + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
+                    bar[0] = new Progress.SweepBar(err, e.section() + " " + e.id() + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
                     return bar[0];
                 }
 

@@ -58,7 +58,7 @@ final class SweepCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         SweepResult result;
-        try (Progress.SweepBar bar = new Progress.SweepBar("sweep " + sweep.name() + " ({runs})")) {
+        try (Progress.SweepBar bar = new Progress.SweepBar(err, "sweep " + sweep.name() + " ({runs})")) {
             result = SweepRunner.run(sweep, out, j, engine.factory(), Engines.dataProvider(), bar,
                     noShare ? SharedStages.none() : SharedStages.create());
         } catch (IllegalStateException e) {

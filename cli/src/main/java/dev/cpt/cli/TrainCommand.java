@@ -13,7 +13,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -88,12 +87,14 @@ final class TrainCommand implements Callable<Integer> {
         double flopsPerToken;
         TorchEngine.Memory memory;
         try (Engine e = factory.create(plan, t);
-             ProgressBar bar = Progress.bar("train " + plan.spec().name(), plan.totalSteps())) {
+             Progress.Meter bar = Progress.meter(spec.commandLine().getErr(), "train " + plan.spec().name(),
+                     Progress.Unit.STEPS, plan.totalSteps())) {
             summary = new TrainingLoop(plan, e, data, out, new TrainingLoop.Listener() {
                 @Override
                 public void onStep(StepRecord r, long total) {
-                    bar.stepTo(r.step());
-                    if (r.loss() != null) bar.setExtraMessage(String.format(Locale.ROOT, " loss %.3f", r.loss()));
+                    // A step's record comes after it is trained (step 0: one done); the end record's step is the total.
+                    bar.stepTo(Math.min(r.step() + 1, total));
+                    if (r.loss() != null) bar.note(String.format(Locale.ROOT, "loss %.3f", r.loss()));
                 }
             }).run(resume);
             flopsPerToken = e.info().flopsPerToken();

@@ -3,8 +3,11 @@ package dev.cpt.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +44,10 @@ class TrainAndSweepCommandTest {
         CliRun r = CliRun.run("train", specFile.toString(), "--out", out.toString(), "--threads", "1");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("run: en final").contains("forgetting").contains("adaptation");
+        if (System.getenv(Progress.STYLE_ENV) == null) { // stderr is captured, not a terminal: plain lines
+            assertThat(r.err()).doesNotContain("\r").contains("train run: 1 / 40 steps (2.5%), n/a steps/s, time left n/a")
+                    .containsPattern("train run: 40 / 40 steps \\(100.0%\\), [0-9,.]+ steps/s on average, done in [0-9]+ s");
+        }
         assertThat(out.resolve("summary.json")).exists();
         assertThat(out.resolve("report.md")).content().contains("| en |");
         String summary = Files.readString(out.resolve("summary.json"));
@@ -138,5 +145,40 @@ class TrainAndSweepCommandTest {
         assertThat(out.resolve("runs/no-replay/summary.json")).exists();
         CliRun rerun = CliRun.run("sweep", sweep.toString(), "--out", out.toString(), "--jobs", "2");
         assertThat(rerun.code()).as(rerun.err()).isZero();
+    }
+
+    /** A real cpt process with stderr into a file, as a job's log: plain progress lines, no carriage return. */
+    @Test
+    void progressIntoALogFileIsPlainLinesWithStepsAndARate() throws IOException, InterruptedException {
+        Files.writeString(tmp.resolve("logged-base.json"), spec("logged-base", 20));
+        Path sweep = Files.writeString(tmp.resolve("logged.json"), """
+            { "name": "logged", "base": "logged-base.json",
+              "variants": { "replay25": {}, "no-replay": { "stages[1].replay": null } } }
+            """);
+        Path log = tmp.resolve("logged.log");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // the JVM flags the tests run with (the Vector API module, native access, the heap)
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Cpt.class.getName(),
+                "sweep", sweep.toString(), "--out", tmp.resolve("logged").toString(), "--jobs", "2"));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(false)
+                .redirectOutput(tmp.resolve("logged.out").toFile()).redirectError(log.toFile());
+        pb.environment().remove(Progress.STYLE_ENV);
+        pb.environment().put(Progress.INTERVAL_ENV, "0.1");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        assertThat(p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).as("cpt sweep finished").isTrue();
+        String err = Files.readString(log);
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(Files.readString(tmp.resolve("logged.out"))).contains("replay25: en final");
+
+        assertThat(err).doesNotContain("\r");
+        List<String> lines = err.lines().filter(l -> !l.equals("WARNING: Using incubator modules: jdk.incubator.vector")).toList();
+        String progress = "sweep logged \\(2 runs\\): [0-9,]+ / [0-9,]+ steps \\([0-9.]+%\\), (n/a|[0-9,.]+) steps/s(,| on average,) .+";
+        assertThat(lines).hasSizeGreaterThanOrEqualTo(2).allSatisfy(l -> assertThat(l).matches(progress));
+        assertThat(lines.getFirst()).endsWith(", n/a steps/s, time left n/a");
+        assertThat(lines.getLast()).matches("sweep logged \\(2 runs\\): ([0-9,]+) / \\1 steps \\(100.0%\\), [0-9,.]+ steps/s on average, done in [0-9]+ s");
+        for (String l : lines.subList(1, lines.size() - 1)) assertThat(l).matches(".* [0-9,.]+ steps/s, ([0-9]+ s|[0-9]+ min [0-9]+ s) left");
     }
 }
