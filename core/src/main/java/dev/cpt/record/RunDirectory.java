@@ -153,7 +153,8 @@ public final class RunDirectory {
         for (int i = 0; i < periodic.size() - keepPeriodic; i++) deleteTree(periodic.get(i).dir());
     }
 
-    static void deleteTree(Path p) throws IOException {
+    /** Deletes {@code p} and everything under it, if it exists. */
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             s.sorted(Comparator.reverseOrder()).forEach(f -> {

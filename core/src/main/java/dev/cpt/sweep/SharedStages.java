@@ -12,7 +12,6 @@ import dev.cpt.record.StepRecord;
 import dev.cpt.metrics.RunSummary;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,7 +163,7 @@ public final class SharedStages {
         }
         String name = source.checkpoint().getFileName().toString();
         Path tmp = dir.checkpoints().resolve("." + name + ".tmp");
-        deleteTree(tmp);
+        RunDirectory.deleteTree(tmp);
         Files.createDirectories(dir.checkpoints());
         copyTree(source.checkpoint(), tmp);
         LoopState state = Json.MAPPER.readValue(tmp.resolve("loop.json").toFile(), LoopState.class);
@@ -225,21 +224,6 @@ public final class SharedStages {
                     }
                 }
             }
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.delete(f);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 
