@@ -6,9 +6,11 @@ import java.util.TreeMap;
 /**
  * Which model to train: a named preset, any of whose fields may be overridden, or an explicit
  * shape. {@code vocabSize} defaults to the preset's (the byte vocabulary, 256, for the toys).
+ * With {@code init} ({@code hf:DIR} or {@code run:DIR}, see {@link dev.cpt.hf.ModelInit}) the
+ * model starts from those weights and its shape is theirs: a shape field given as well must agree.
  */
 public record ModelSpec(String preset, String arch, Integer layers, Integer dModel, Integer heads,
-                        Integer contextLength, Integer vocabSize) {
+                        Integer contextLength, Integer vocabSize, String init) {
 
     /** Architectures of DESIGN.md: {@code gpt2} (both engines) and {@code neox} (torch engine). */
     public static final java.util.Set<String> ARCHS = java.util.Set.of("gpt2", "neox");
@@ -34,6 +36,10 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
     }
 
     public void validate(String path, Problems p) {
+        if (init != null) {
+            validateInit(path, p);
+            return;
+        }
         Shape base = null;
         if (preset != null) {
             base = PRESETS.get(preset);
@@ -64,6 +70,62 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
         }
     }
 
+    /** The init must be readable, and every shape field the spec gives must agree with the init's. */
+    private void validateInit(String path, Problems p) {
+        String at = Problems.child(path, "init");
+        Shape from;
+        try {
+            from = dev.cpt.hf.ModelInit.parse(init).shape();
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            p.add(at, e.getMessage());
+            return;
+        }
+        Shape base = null;
+        if (preset != null) {
+            base = PRESETS.get(preset);
+            if (base == null) {
+                p.add(Problems.child(path, "preset"), "unknown preset \"" + preset + "\"; known: " + String.join(", ", PRESETS.keySet()));
+                return;
+            }
+        }
+        String source = init + " has ";
+        agree(path, "arch", arch != null ? arch : base != null ? base.arch() : null, from.arch(), source, p);
+        agree(path, "layers", layers != null ? layers : base != null ? base.layers() : null, from.layers(), source, p);
+        agree(path, "dModel", dModel != null ? dModel : base != null ? base.dModel() : null, from.dModel(), source, p);
+        agree(path, "heads", heads != null ? heads : base != null ? base.heads() : null, from.heads(), source, p);
+        agree(path, "contextLength", contextLength != null ? contextLength : base != null ? base.contextLength() : null,
+                from.contextLength(), source, p);
+        agree(path, "vocabSize", vocabSize != null ? vocabSize : base != null ? base.vocabSize() : null, from.vocabSize(), source, p);
+    }
+
+    private void agree(String path, String field, Object given, Object fromInit, String source, Problems p) {
+        if (given == null || given.equals(fromInit)) return;
+        boolean own = switch (field) {
+            case "arch" -> arch != null;
+            case "vocabSize" -> vocabSize != null;
+            default -> explicit(field) != null;
+        };
+        String what = own ? String.valueOf(given) : given + " (preset " + preset + ")";
+        p.add(Problems.child(path, own ? field : "preset"), field + " " + what + " disagrees with the init: " + source + field + " " + fromInit
+                + "; leave the shape out (it comes from the init) or make them agree");
+    }
+
+    /**
+     * This spec with its shape written out from its init's (every field explicit, so the run's
+     * spec.json records the shape it trained); the spec itself when it has no init. Call only on a
+     * validated spec.
+     */
+    public ModelSpec withInitShape() {
+        if (init == null) return this;
+        Shape s;
+        try {
+            s = dev.cpt.hf.ModelInit.parse(init).shape();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return new ModelSpec(preset, s.arch(), s.layers(), s.dModel(), s.heads(), s.contextLength(), s.vocabSize(), init);
+    }
+
     private Integer explicit(String field) {
         return switch (field) {
             case "layers" -> layers;
@@ -77,6 +139,10 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
     /** The shape after overrides; call only on a validated spec. */
     public Shape shape() {
         Shape base = preset != null ? PRESETS.get(preset) : new Shape("gpt2", 0, 0, 0, 0, 256);
+        if (init != null && (layers == null || dModel == null || heads == null || contextLength == null || vocabSize == null)) {
+            // Specs that SpecReader read have their init's shape written out; this serves one built otherwise.
+            return withInitShape().shape();
+        }
         return new Shape(arch != null ? arch : base.arch(),
                 layers != null ? layers : base.layers(),
                 dModel != null ? dModel : base.dModel(),

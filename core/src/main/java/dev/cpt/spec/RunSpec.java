@@ -28,6 +28,13 @@ public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec opt
         if (checkpoint == null) checkpoint = CheckpointSpec.DEFAULT;
     }
 
+    /** This spec with {@link ModelSpec#withInitShape()}'s model; call only on a validated spec. */
+    public RunSpec withInitShape() {
+        if (model == null || model.init() == null) return this;
+        return new RunSpec(name, seed, model.withInitShape(), optimizer, batch, datasets, stages, lr, weightDecay, eval, finalLoss,
+                checkpoint);
+    }
+
     /** Checks fields and cross-references that need no span lengths. */
     public void validate(Problems p) {
         if (p.require("name", name) && name.isBlank()) p.add("name", "is empty");
@@ -65,6 +72,13 @@ public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec opt
     /** The model's context length, its own or else its preset's; null where a problem makes it unknown. */
     private Integer knownContextLength(Problems p) {
         if (model == null || p.coveredBy("model.contextLength") || p.coveredBy("model.preset")) return null;
+        if (model.init() != null) {
+            try {
+                return model.shape().contextLength();
+            } catch (RuntimeException unreadable) {
+                return null; // model.init's own problem says why
+            }
+        }
         if (model.contextLength() != null) return model.contextLength() > 0 ? model.contextLength() : null;
         ModelSpec.Shape preset = model.preset() == null ? null : ModelSpec.PRESETS.get(model.preset());
         return preset == null ? null : preset.contextLength();

@@ -55,7 +55,7 @@ public final class SpecReader {
         }
         spec.validate(problems);
         if (!problems.isEmpty()) throw new SpecException(source, problems.all());
-        return spec;
+        return spec.withInitShape();
     }
 
     /** Binds JSON to a spec, recording binding problems instead of stopping at the first. */

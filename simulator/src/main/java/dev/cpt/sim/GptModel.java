@@ -171,6 +171,13 @@ public final class GptModel implements AutoCloseable {
         });
     }
 
+    /** A copy of the logits of {@code tokens} (laid out as for {@link #forward}), [batch·seqLen, vocab]; no state changes. */
+    float[] logits(int[] tokens, int batch, int seqLen) {
+        Activations a = forwardToLogits(tokens, batch, seqLen);
+        lastTokens = null;
+        return Arrays.copyOf(a.logits, a.rows * shape.vocabSize());
+    }
+
     /** Embeddings, blocks, final LayerNorm and the tied head: the batch's logits, in {@code acts.logits}. */
     private Activations forwardToLogits(int[] tokens, int batch, int seqLen) {
         checkTokens(tokens, batch, seqLen);

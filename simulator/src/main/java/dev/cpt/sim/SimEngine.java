@@ -25,14 +25,48 @@ public final class SimEngine implements Engine {
     private final double gradClip;
     private final int seqLen;
 
-    /** The engine for a run: its model shape (arch gpt2), optimizer settings, seed and sequence length. */
+    /**
+     * The engine for a run: its model shape (arch gpt2), optimizer settings, seed and sequence
+     * length; with {@code model.init}, the model starts from those weights instead of the seeded
+     * init (the optimizer starts fresh either way, and a resumed run's checkpoint replaces both).
+     */
     public static SimEngine create(RunSpec spec, int threads) {
         ModelSpec.Shape shape = spec.model().shape();
         if (!"gpt2".equals(shape.arch())) {
             throw new IllegalArgumentException("the simulator implements the gpt2 architecture only; the spec's model is \""
                     + shape.arch() + "\" (train it with the torch engine)");
         }
-        return new SimEngine(shape, spec.optimizer(), spec.seed(), spec.batch().seqLen(), threads);
+        SimEngine engine = new SimEngine(shape, spec.optimizer(), spec.seed(), spec.batch().seqLen(), threads);
+        String init = spec.model().init();
+        if (init != null) {
+            try {
+                engine.loadWeights(dev.cpt.hf.ModelInit.parse(init).weights(), init);
+            } catch (IOException | RuntimeException e) {
+                engine.close();
+                throw new IllegalArgumentException("model.init " + init + ": " + e.getMessage(), e);
+            }
+        }
+        return engine;
+    }
+
+    /**
+     * Replaces the model's weights with {@code tensors} (cpt's names and layout, as
+     * {@link dev.cpt.hf.ModelInit#weights()} gives them) after checking every one; the optimizer is
+     * untouched. {@code source} names them in messages.
+     */
+    public void loadWeights(java.util.Map<String, dev.cpt.hf.Tensor> tensors, String source) {
+        float[] next = new float[model.layout().size()];
+        for (ParameterTensors.Tensor t : model.layout().tensors()) {
+            dev.cpt.hf.Tensor found = tensors.get(t.name());
+            if (found == null) throw new IllegalArgumentException(source + " has no tensor " + t.name());
+            if (!java.util.Arrays.equals(found.shape(), t.shape())) {
+                throw new IllegalArgumentException(source + ": tensor " + t.name() + " has shape " + java.util.Arrays.toString(found.shape())
+                        + ", this engine's model needs " + java.util.Arrays.toString(t.shape()));
+            }
+            System.arraycopy(found.data(), 0, next, t.offset(), t.size());
+        }
+        System.arraycopy(next, 0, model.params(), 0, next.length);
+        model.parametersChanged();
     }
 
     public SimEngine(ModelSpec.Shape shape, OptimizerSpec optimizer, long seed, int seqLen, int threads) {

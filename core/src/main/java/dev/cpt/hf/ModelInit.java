@@ -1,0 +1,122 @@
+package dev.cpt.hf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.cpt.record.Json;
+import dev.cpt.record.RunDirectory;
+import dev.cpt.spec.ModelSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Where a model's starting weights come from ({@code model.init}, and what {@code cpt export}
+ * reads): {@code hf:DIR}, a Hugging Face model directory, or {@code run:DIR}, a cpt run (its latest
+ * checkpoint) or one of its checkpoints ({@code run:DIR/checkpoints/step-N}). Either way the model's
+ * shape comes from the source itself, and the tensors arrive in cpt's names and layout.
+ */
+public record ModelInit(Kind kind, Path dir) {
+
+    public enum Kind { HF, RUN }
+
+    /** The simulator's weights file inside a checkpoint's {@code engine/} directory. */
+    public static final String CPT_WEIGHTS = "model.safetensors";
+    /** How the two forms are written, for messages. */
+    public static final String FORMS = "\"hf:DIR\" (a Hugging Face model directory) or \"run:DIR\" / \"run:DIR/checkpoints/step-N\" (a cpt run or checkpoint)";
+
+    /** Reads {@code hf:DIR} or {@code run:DIR}; anything else is an IllegalArgumentException saying the forms. */
+    public static ModelInit parse(String text) {
+        if (text.startsWith("hf:") && text.length() > 3) return new ModelInit(Kind.HF, Path.of(text.substring(3)));
+        if (text.startsWith("run:") && text.length() > 4) return new ModelInit(Kind.RUN, Path.of(text.substring(4)));
+        throw new IllegalArgumentException("\"" + text + "\" is neither of " + FORMS);
+    }
+
+    @Override
+    public String toString() {
+        return (kind == Kind.HF ? "hf:" : "run:") + dir;
+    }
+
+    /** The model's shape, read from config.json or the checkpoint's weights header; no tensor is read. */
+    public ModelSpec.Shape shape() throws IOException {
+        if (kind == Kind.HF) return HfModel.describe(dir).shape();
+        return cptShape(weightsFile());
+    }
+
+    /** The model's tensors in cpt's names and layout, checked against its shape. */
+    public Map<String, Tensor> weights() throws IOException {
+        if (kind == Kind.HF) return HfModel.read(dir).tensors();
+        Path file = weightsFile();
+        ModelSpec.Shape shape = cptShape(file);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (var e : SafetensorsFiles.header(file).entrySet()) out.put(e.getKey(), e.getValue().read());
+        // The check export and import share: every tensor of the shape, each with its shape.
+        HfModel.forCptArch(shape.arch()).toHf(out, shape);
+        return out;
+    }
+
+    /** The tokenizer.json that goes with the model: the directory's own, or the one of the run's own init. */
+    public Optional<Path> tokenizer() throws IOException {
+        if (kind == Kind.HF) return HfModel.tokenizer(dir);
+        Path spec = runDir().resolve("spec.json");
+        if (!Files.isRegularFile(spec)) return Optional.empty();
+        JsonNode init = Json.MAPPER.readTree(spec.toFile()).path("model").path("init");
+        if (!init.isTextual()) return Optional.empty();
+        ModelInit from = parse(init.asText());
+        return from.dir.equals(dir) ? Optional.empty() : from.tokenizer();
+    }
+
+    /** The run directory of a {@code run:} source (the directory itself, or the run a checkpoint is in). */
+    private Path runDir() {
+        if (Files.isRegularFile(dir.resolve("loop.json")) && dir.toAbsolutePath().getParent() != null
+                && dir.toAbsolutePath().getParent().getParent() != null) {
+            return dir.toAbsolutePath().getParent().getParent();
+        }
+        return dir;
+    }
+
+    /** A {@code run:} source's weights: the checkpoint's, or the run's latest checkpoint's. */
+    public Path weightsFile() throws IOException {
+        if (kind != Kind.RUN) throw new IllegalStateException("hf: models have no single cpt weights file");
+        Path checkpoint;
+        if (Files.isRegularFile(dir.resolve("loop.json"))) {
+            checkpoint = dir;
+        } else if (Files.isRegularFile(dir.resolve("spec.json"))) {
+            checkpoint = RunDirectory.existing(dir).latestCheckpoint()
+                    .orElseThrow(() -> new IOException(dir + ": the run has no checkpoint yet")).dir();
+        } else if (Files.isDirectory(dir)) {
+            throw new IOException(dir + ": is neither a cpt run (spec.json) nor one of its checkpoints (loop.json)");
+        } else {
+            throw new IOException(dir + ": no such directory");
+        }
+        Path engine = checkpoint.resolve("engine");
+        Path file = engine.resolve(CPT_WEIGHTS);
+        if (!Files.isRegularFile(file)) {
+            if (Files.isRegularFile(engine.resolve("torch.pt"))) {
+                throw new IOException(checkpoint + ": is a torch engine checkpoint (torch.pt); cpt reads the simulator's checkpoints "
+                        + "(engine/" + CPT_WEIGHTS + ") only so far");
+            }
+            throw new IOException(checkpoint + ": has no engine/" + CPT_WEIGHTS);
+        }
+        return file;
+    }
+
+    /** The shape a cpt weights file's metadata records (GptWeights writes it). */
+    static ModelSpec.Shape cptShape(Path file) throws IOException {
+        Map<String, String> meta = SafetensorsFiles.metadata(file);
+        String arch = meta.get("arch");
+        if (arch == null) throw new IOException(file + ": its metadata does not record the model's shape (arch, layers, ...)");
+        return new ModelSpec.Shape(arch, field(meta, file, "layers"), field(meta, file, "dModel"), field(meta, file, "heads"),
+                field(meta, file, "contextLength"), field(meta, file, "vocabSize"));
+    }
+
+    private static int field(Map<String, String> meta, Path file, String key) throws IOException {
+        String v = meta.get(key);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": metadata " + key + " is " + (v == null ? "missing" : "\"" + v + "\"") + ", not a whole number");
+        }
+    }
+}
