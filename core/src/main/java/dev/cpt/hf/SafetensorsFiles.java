@@ -254,13 +254,29 @@ public final class SafetensorsFiles {
     }
 
     private static void writeFile(Path file, List<String> names, Map<String, Tensor> tensors) throws IOException {
+        List<F32Slice> slices = new ArrayList<>();
+        for (String name : names) slices.add(new F32Slice(name, tensors.get(name).shape(), tensors.get(name).data(), 0));
+        writeF32(file, Map.of("format", "pt"), slices);
+    }
+
+    /** A float32 tensor to write: {@code shape}'s element count of {@code data}, from {@code offset}. */
+    public record F32Slice(String name, int[] shape, float[] data, int offset) {}
+
+    /**
+     * Writes one safetensors file of float32 tensors in the given order (8-byte little-endian header
+     * length, the JSON header padded with spaces to 8 bytes, then the raw data), through a temporary
+     * that is renamed into place. Both Hugging Face exports and the simulator's checkpoints use it.
+     */
+    public static void writeF32(Path file, Map<String, String> metadata, List<F32Slice> tensors) throws IOException {
         ObjectNode header = JSON.createObjectNode();
-        header.putObject("__metadata__").put("format", "pt");
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
         long at = 0;
-        for (String name : names) {
-            Tensor t = tensors.get(name);
-            long bytes = 4L * t.data().length;
-            ObjectNode e = header.putObject(name);
+        for (F32Slice t : tensors) {
+            long bytes = 4L * elements(t.shape());
+            ObjectNode e = header.putObject(t.name());
             e.put("dtype", "F32");
             var shape = e.putArray("shape");
             for (int d : t.shape()) shape.add(d);
@@ -274,12 +290,18 @@ public final class SafetensorsFiles {
             head.putLong(padded).put(json);
             while (head.hasRemaining()) head.put((byte) ' ');
             out.write(head.array());
-            for (String name : names) {
-                float[] data = tensors.get(name).data();
-                ByteBuffer buf = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
-                buf.asFloatBuffer().put(data);
+            for (F32Slice t : tensors) {
+                int n = (int) elements(t.shape());
+                ByteBuffer buf = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+                buf.asFloatBuffer().put(t.data(), t.offset(), n);
                 out.write(buf.array());
             }
         });
+    }
+
+    private static long elements(int[] shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
     }
 }

@@ -2,8 +2,7 @@ package dev.cpt.sim;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cpt.record.AtomicFiles;
+import dev.cpt.hf.SafetensorsFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -43,35 +42,9 @@ public final class SafeTensors {
     public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {}
 
     public static void write(Path file, Map<String, String> metadata, List<Source> tensors) throws IOException {
-        ObjectNode header = JSON.createObjectNode();
-        if (!metadata.isEmpty()) {
-            ObjectNode meta = header.putObject("__metadata__");
-            metadata.forEach(meta::put);
-        }
-        long at = 0;
-        for (Source t : tensors) {
-            long bytes = 4L * count(t.shape());
-            ObjectNode e = header.putObject(t.name());
-            e.put("dtype", "F32");
-            var shape = e.putArray("shape");
-            for (int d : t.shape()) shape.add(d);
-            e.putArray("data_offsets").add(at).add(at + bytes);
-            at += bytes;
-        }
-        byte[] json = JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8;
-        AtomicFiles.write(file, out -> {
-            ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-            head.putLong(padded).put(json);
-            while (head.hasRemaining()) head.put((byte) ' ');
-            out.write(head.array());
-            for (Source t : tensors) {
-                int n = (int) count(t.shape());
-                ByteBuffer buf = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-                buf.asFloatBuffer().put(t.data(), t.offset(), n);
-                out.write(buf.array());
-            }
-        });
+        List<SafetensorsFiles.F32Slice> slices = new java.util.ArrayList<>();
+        for (Source t : tensors) slices.add(new SafetensorsFiles.F32Slice(t.name(), t.shape(), t.data(), t.offset()));
+        SafetensorsFiles.writeF32(file, metadata, slices);
     }
 
     /** Reads and checks a whole file; every problem is an IOException whose message names the file. */
