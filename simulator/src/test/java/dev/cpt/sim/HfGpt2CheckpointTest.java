@@ -261,7 +261,7 @@ class HfGpt2CheckpointTest {
         // A crash and a resume: the resumed run loads its own checkpoint (step 20), not the init.
         Path runB = tmp.resolve("b");
         try (SimEngine e = SimEngine.create(plan.spec(), 1)) {
-            Engine crashing = new CrashingAfter(e, 27);
+            Engine crashing = new TrainingLoopWithSimEngineTest.Crashing(e, 27);
             assertThatThrownBy(() -> new TrainingLoop(plan, crashing, data, runB, null).run(false)).hasMessageContaining("crash");
         }
         try (SimEngine e = SimEngine.create(plan.spec(), 1)) {
@@ -286,41 +286,4 @@ class HfGpt2CheckpointTest {
         assertThat(MetricsLog.read(tmp.resolve("c/metrics.jsonl"))).hasSize(41);
     }
 
-    /** Passes through to the engine until the {@code crashAt}-th training step, which throws. */
-    private record CrashingAfter(Engine inner, int crashAt, int[] calls) implements Engine {
-        CrashingAfter(Engine inner, int crashAt) {
-            this(inner, crashAt, new int[1]);
-        }
-
-        @Override
-        public StepResult trainStep(Batch batch, double lr, double weightDecay) {
-            if (calls[0]++ == crashAt) throw new IllegalStateException("simulated crash");
-            return inner.trainStep(batch, lr, weightDecay);
-        }
-
-        @Override
-        public double evalLoss(Batch batch) {
-            return inner.evalLoss(batch);
-        }
-
-        @Override
-        public void resetOptimizer() {
-            inner.resetOptimizer();
-        }
-
-        @Override
-        public void save(Path dir) throws IOException {
-            inner.save(dir);
-        }
-
-        @Override
-        public void load(Path dir) throws IOException {
-            inner.load(dir);
-        }
-
-        @Override
-        public EngineInfo info() {
-            return inner.info();
-        }
-    }
 }

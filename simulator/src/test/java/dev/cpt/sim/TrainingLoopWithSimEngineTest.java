@@ -94,7 +94,7 @@ class TrainingLoopWithSimEngineTest {
     }
 
     /** Passes through to the engine until the {@code crashAt}-th training step, which throws. */
-    private static final class Crashing implements Engine {
+    static final class Crashing implements Engine {
         private final Engine inner;
         private final int crashAt;
         private int calls;
