@@ -16,7 +16,23 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
     public static final java.util.Set<String> ARCHS = java.util.Set.of("gpt2", "neox");
 
     /** A fully resolved model shape. */
-    public record Shape(String arch, int layers, int dModel, int heads, int contextLength, int vocabSize) {}
+    public record Shape(String arch, int layers, int dModel, int heads, int contextLength, int vocabSize) {
+        /** The value of one of {@link #FIELDS}. */
+        Object field(String name) {
+            return switch (name) {
+                case "arch" -> arch;
+                case "layers" -> layers;
+                case "dModel" -> dModel;
+                case "heads" -> heads;
+                case "contextLength" -> contextLength;
+                case "vocabSize" -> vocabSize;
+                default -> throw new IllegalArgumentException(name);
+            };
+        }
+    }
+
+    /** The spec's shape fields, as named in JSON. */
+    static final java.util.List<String> FIELDS = java.util.List.of("arch", "layers", "dModel", "heads", "contextLength", "vocabSize");
 
     /** The presets of DESIGN.md and PAPER.md. */
     public static final Map<String, Shape> PRESETS = presets();
@@ -36,10 +52,6 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
     }
 
     public void validate(String path, Problems p) {
-        if (init != null) {
-            validateInit(path, p);
-            return;
-        }
         Shape base = null;
         if (preset != null) {
             base = PRESETS.get(preset);
@@ -47,6 +59,10 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
                 p.add(Problems.child(path, "preset"), "unknown preset \"" + preset + "\"; known: " + String.join(", ", PRESETS.keySet()));
                 return;
             }
+        }
+        if (init != null) {
+            validateInit(path, base, p);
+            return;
         }
         if (arch != null && !ARCHS.contains(arch)) {
             p.add(Problems.child(path, "arch"), "unknown architecture \"" + arch + "\"; known: gpt2, neox");
@@ -70,44 +86,27 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
         }
     }
 
-    /** The init must be readable, and every shape field the spec gives must agree with the init's. */
-    private void validateInit(String path, Problems p) {
-        String at = Problems.child(path, "init");
+    /**
+     * The init must be readable, and every shape field the spec gives (itself or through its preset
+     * {@code base}) must agree with the init's.
+     */
+    private void validateInit(String path, Shape base, Problems p) {
         Shape from;
         try {
             from = dev.cpt.hf.ModelInit.parse(init).shape();
         } catch (IllegalArgumentException | java.io.IOException e) {
-            p.add(at, e.getMessage());
+            p.add(Problems.child(path, "init"), e.getMessage());
             return;
         }
-        Shape base = null;
-        if (preset != null) {
-            base = PRESETS.get(preset);
-            if (base == null) {
-                p.add(Problems.child(path, "preset"), "unknown preset \"" + preset + "\"; known: " + String.join(", ", PRESETS.keySet()));
-                return;
-            }
+        for (String field : FIELDS) {
+            Object own = explicit(field);
+            Object given = own != null ? own : base != null ? base.field(field) : null;
+            Object wanted = from.field(field);
+            if (given == null || given.equals(wanted)) continue;
+            String what = own != null ? String.valueOf(given) : given + " (preset " + preset + ")";
+            p.add(Problems.child(path, own != null ? field : "preset"), field + " " + what + " disagrees with the init: " + init
+                    + " has " + field + " " + wanted + "; leave the shape out (it comes from the init) or make them agree");
         }
-        String source = init + " has ";
-        agree(path, "arch", arch != null ? arch : base != null ? base.arch() : null, from.arch(), source, p);
-        agree(path, "layers", layers != null ? layers : base != null ? base.layers() : null, from.layers(), source, p);
-        agree(path, "dModel", dModel != null ? dModel : base != null ? base.dModel() : null, from.dModel(), source, p);
-        agree(path, "heads", heads != null ? heads : base != null ? base.heads() : null, from.heads(), source, p);
-        agree(path, "contextLength", contextLength != null ? contextLength : base != null ? base.contextLength() : null,
-                from.contextLength(), source, p);
-        agree(path, "vocabSize", vocabSize != null ? vocabSize : base != null ? base.vocabSize() : null, from.vocabSize(), source, p);
-    }
-
-    private void agree(String path, String field, Object given, Object fromInit, String source, Problems p) {
-        if (given == null || given.equals(fromInit)) return;
-        boolean own = switch (field) {
-            case "arch" -> arch != null;
-            case "vocabSize" -> vocabSize != null;
-            default -> explicit(field) != null;
-        };
-        String what = own ? String.valueOf(given) : given + " (preset " + preset + ")";
-        p.add(Problems.child(path, own ? field : "preset"), field + " " + what + " disagrees with the init: " + source + field + " " + fromInit
-                + "; leave the shape out (it comes from the init) or make them agree");
     }
 
     /**
@@ -126,8 +125,11 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
         return new ModelSpec(preset, s.arch(), s.layers(), s.dModel(), s.heads(), s.contextLength(), s.vocabSize(), init);
     }
 
-    private Integer explicit(String field) {
+    /** The spec's own value of one of {@link #FIELDS}, or null. */
+    private Object explicit(String field) {
         return switch (field) {
+            case "arch" -> arch;
+            case "vocabSize" -> vocabSize;
             case "layers" -> layers;
             case "dModel" -> dModel;
             case "heads" -> heads;
