@@ -31,7 +31,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -163,7 +162,7 @@ public final class SweepRunner {
             try {
                 // Runs others wait for first, so that the waiting ones can start as early as possible.
                 List<Task> order = new ArrayList<>(ready);
-                order.sort(java.util.Comparator.comparingInt((Task t) -> -t.dependents));
+                order.sort(java.util.Comparator.comparingInt((Task t) -> -t.waiting()));
                 for (Task t : order) if (t.producer == null) worker.submit(t);
                 for (Task t : unopened) worker.ended(t); // whoever waits on it trains the stage itself
                 for (Task t : ready) t.done.get();
@@ -218,7 +217,6 @@ public final class SweepRunner {
                         t.producer = p;
                         t.depth = k;
                         p.waiters.get(k).add(t);
-                        p.dependents++;
                         break;
                     }
                 }
@@ -245,7 +243,6 @@ public final class SweepRunner {
         DataSources data;
         int depth = -1;
         long plannedShare;
-        int dependents;
         Task producer;
         volatile SharedStages.Source source;
 
@@ -255,6 +252,11 @@ public final class SweepRunner {
             this.from = from;
             this.keys = SharedStages.keys(variant.plan());
             for (int i = 0; i < keys.size(); i++) waiters.add(new ArrayList<>());
+        }
+
+        /** How many runs wait on this one's stage ends. */
+        int waiting() {
+            return waiters.stream().mapToInt(List::size).sum();
         }
     }
 
