@@ -141,75 +141,78 @@ public final class SafetensorsFiles {
 
     /** A file's tensors as its header describes them, each checked to lie inside the file. */
     public static Map<String, Entry> header(Path file) throws IOException {
-        long size = Files.size(file);
-        if (size < 8) throw new IOException(file + ": is truncated: " + size + " bytes, too short for the 8-byte header length");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(len, 0);
-            long n = len.getLong(0);
-            if (n <= 0 || n > MAX_HEADER) throw new IOException(file + ": header length " + Long.toUnsignedString(n) + " is not a safetensors header's");
-            if (8 + n > size) throw new IOException(file + ": is truncated: its header needs " + n + " bytes after the length, the file has " + (size - 8));
-            ByteBuffer head = ByteBuffer.allocate((int) n);
-            while (head.hasRemaining()) ch.read(head, 8 + head.position());
-            JsonNode header;
-            try {
-                header = JSON.readTree(new String(head.array(), StandardCharsets.UTF_8).strip());
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IOException(file + ": header is not valid JSON (" + e.getOriginalMessage() + ")");
+        Header h = readHeader(file);
+        long dataStart = 8 + h.length();
+        long dataBytes = h.fileSize() - dataStart;
+        Map<String, Entry> out = new LinkedHashMap<>();
+        for (var e : h.json().properties()) {
+            String name = e.getKey();
+            if (name.equals("__metadata__")) continue;
+            JsonNode v = e.getValue();
+            String dtype = v.path("dtype").asText("");
+            int width = bytesPer(dtype);
+            if (width < 0) throw new IOException(file + ": tensor " + name + " has an unknown dtype \"" + dtype + "\"");
+            JsonNode shapeNode = v.path("shape");
+            JsonNode offsets = v.path("data_offsets");
+            if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {
+                throw new IOException(file + ": tensor " + name + " lacks a shape or its two data_offsets");
             }
-            if (header == null || !header.isObject()) throw new IOException(file + ": header is not a JSON object");
-            long dataStart = 8 + n;
-            long dataBytes = size - dataStart;
-            Map<String, Entry> out = new LinkedHashMap<>();
-            for (var e : header.properties()) {
-                String name = e.getKey();
-                if (name.equals("__metadata__")) continue;
-                JsonNode v = e.getValue();
-                String dtype = v.path("dtype").asText("");
-                int width = bytesPer(dtype);
-                if (width < 0) throw new IOException(file + ": tensor " + name + " has an unknown dtype \"" + dtype + "\"");
-                JsonNode shapeNode = v.path("shape");
-                JsonNode offsets = v.path("data_offsets");
-                if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {
-                    throw new IOException(file + ": tensor " + name + " lacks a shape or its two data_offsets");
-                }
-                int[] shape = new int[shapeNode.size()];
-                for (int i = 0; i < shape.length; i++) {
-                    JsonNode d = shapeNode.get(i);
-                    if (!d.canConvertToInt() || d.asInt() < 0) throw new IOException(file + ": tensor " + name + " has a bad shape " + shapeNode);
-                    shape[i] = d.asInt();
-                }
-                long begin = offsets.get(0).asLong(-1);
-                long end = offsets.get(1).asLong(-1);
-                if (begin < 0 || end < begin) throw new IOException(file + ": tensor " + name + " has bad data_offsets " + offsets);
-                if (end - begin != width * Tensor.count(shape)) {
-                    throw new IOException(file + ": tensor " + name + " of shape " + Arrays.toString(shape) + " in " + dtype + " needs "
-                            + width * Tensor.count(shape) + " bytes, its data_offsets give " + (end - begin));
-                }
-                if (end > dataBytes) {
-                    throw new IOException(file + ": is truncated: tensor " + name + " needs data bytes " + begin + " to " + end
-                            + ", the file holds " + dataBytes);
-                }
-                out.put(name, new Entry(name, file, dtype, shape, dataStart, begin, end));
+            int[] shape = new int[shapeNode.size()];
+            for (int i = 0; i < shape.length; i++) {
+                JsonNode d = shapeNode.get(i);
+                if (!d.canConvertToInt() || d.asInt() < 0) throw new IOException(file + ": tensor " + name + " has a bad shape " + shapeNode);
+                shape[i] = d.asInt();
             }
-            return Collections.unmodifiableMap(out);
+            long begin = offsets.get(0).asLong(-1);
+            long end = offsets.get(1).asLong(-1);
+            if (begin < 0 || end < begin) throw new IOException(file + ": tensor " + name + " has bad data_offsets " + offsets);
+            if (end - begin != width * Tensor.count(shape)) {
+                throw new IOException(file + ": tensor " + name + " of shape " + Arrays.toString(shape) + " in " + dtype + " needs "
+                        + width * Tensor.count(shape) + " bytes, its data_offsets give " + (end - begin));
+            }
+            if (end > dataBytes) {
+                throw new IOException(file + ": is truncated: tensor " + name + " needs data bytes " + begin + " to " + end
+                        + ", the file holds " + dataBytes);
+            }
+            out.put(name, new Entry(name, file, dtype, shape, dataStart, begin, end));
         }
+        return Collections.unmodifiableMap(out);
     }
 
     /** The string metadata of one file's header (empty when it has none). */
     public static Map<String, String> metadata(Path file) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
+        JsonNode meta = readHeader(file).json().path("__metadata__");
+        if (!meta.isMissingNode() && !meta.isObject()) throw new IOException(file + ": __metadata__ is not an object");
+        meta.properties().forEach(m -> out.put(m.getKey(), m.getValue().asText()));
+        return out;
+    }
+
+    /** A file's JSON header, its length in bytes (the 8-byte length prefix not counted) and the file's size. */
+    private record Header(long length, JsonNode json, long fileSize) {}
+
+    /** Reads and checks the header every safetensors file starts with: its length, then a JSON object. */
+    private static Header readHeader(Path file) throws IOException {
+        if (!Files.exists(file)) throw new IOException(file + ": no such file");
+        long size = Files.size(file);
+        if (size < 8) throw new IOException(file + ": is truncated: " + size + " bytes, too short for the 8-byte header length");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            if (ch.read(len, 0) < 8) throw new IOException(file + ": is truncated: too short for the 8-byte header length");
+            while (len.hasRemaining()) ch.read(len, len.position());
             long n = len.getLong(0);
-            if (n <= 0 || n > MAX_HEADER || 8 + n > ch.size()) throw new IOException(file + ": is truncated or not safetensors (header length " + n + ")");
+            if (n <= 0 || n > MAX_HEADER) throw new IOException(file + ": header length " + Long.toUnsignedString(n) + " is not a safetensors header's");
+            if (8 + n > size) throw new IOException(file + ": is truncated: its header needs " + n + " bytes after the length, the file has " + (size - 8));
             ByteBuffer head = ByteBuffer.allocate((int) n);
             while (head.hasRemaining()) ch.read(head, 8 + head.position());
-            JsonNode meta = JSON.readTree(new String(head.array(), StandardCharsets.UTF_8).strip()).path("__metadata__");
-            meta.properties().forEach(m -> out.put(m.getKey(), m.getValue().asText()));
+            JsonNode json;
+            try {
+                json = JSON.readTree(new String(head.array(), StandardCharsets.UTF_8).strip());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IOException(file + ": header is not valid JSON (" + e.getOriginalMessage() + ")");
+            }
+            if (json == null || !json.isObject()) throw new IOException(file + ": header is not a JSON object");
+            return new Header(n, json, size);
         }
-        return out;
     }
 
     /**

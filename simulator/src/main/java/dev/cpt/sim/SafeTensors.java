@@ -1,16 +1,10 @@
 package dev.cpt.sim;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cpt.hf.SafetensorsFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +22,6 @@ import java.util.Map;
 public final class SafeTensors {
     private SafeTensors() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /** Larger headers are refused rather than read (the reference implementation's limit). */
-    private static final long MAX_HEADER = 100_000_000L;
-
     /** A tensor to write: {@code size} floats of {@code data} from {@code offset}, with a shape. */
     public record Source(String name, int[] shape, float[] data, int offset) {}
 
@@ -47,81 +37,28 @@ public final class SafeTensors {
         SafetensorsFiles.writeF32(file, metadata, slices);
     }
 
-    /** Reads and checks a whole file; every problem is an IOException whose message names the file. */
+    /**
+     * Reads and checks a whole file of float32 tensors (a checkpoint's); every problem is an
+     * IOException whose message names the file. The header is read and checked as for any
+     * safetensors file ({@link SafetensorsFiles#header}); a checkpoint must also be F32 throughout
+     * and hold no bytes its tensors do not account for.
+     */
     public static Contents read(Path file) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IOException(file + ": no such file");
-        }
-        if (bytes.length < 8) throw bad(file, "is " + bytes.length + " bytes long, too short for a safetensors header");
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long n = buf.getLong(0);
-        if (n <= 0 || n > MAX_HEADER || n > bytes.length - 8L) {
-            throw bad(file, "header length " + Long.toUnsignedString(n) + " does not fit in a file of " + bytes.length + " bytes");
-        }
-        JsonNode header;
-        try {
-            header = JSON.readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8).strip());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw bad(file, "header is not valid JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (header == null || !header.isObject()) throw bad(file, "header is not a JSON object");
-        int dataStart = 8 + (int) n;
-        long dataBytes = bytes.length - (long) dataStart;
-        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, SafetensorsFiles.Entry> entries = SafetensorsFiles.header(file);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        long covered = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = header.properties().iterator(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String name = e.getKey();
-            JsonNode v = e.getValue();
-            if (name.equals("__metadata__")) {
-                if (!v.isObject()) throw bad(file, "__metadata__ is not an object");
-                v.properties().forEach(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                continue;
-            }
-            String dtype = v.path("dtype").asText("");
-            if (!dtype.equals("F32")) throw bad(file, "tensor " + name + " has dtype \"" + dtype + "\"; only F32 is supported");
-            JsonNode shapeNode = v.path("shape");
-            JsonNode offsets = v.path("data_offsets");
-            if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {
-                throw bad(file, "tensor " + name + " lacks a shape or its two data_offsets");
-            }
-            int[] shape = new int[shapeNode.size()];
-            for (int i = 0; i < shape.length; i++) {
-                JsonNode d = shapeNode.get(i);
-                if (!d.canConvertToInt() || d.asInt() < 0) throw bad(file, "tensor " + name + " has a bad shape " + shapeNode);
-                shape[i] = d.asInt();
-            }
-            long begin = offsets.get(0).asLong(-1);
-            long end = offsets.get(1).asLong(-1);
-            long expected = 4L * count(shape);
-            if (begin < 0 || end < begin || end > dataBytes) {
-                throw bad(file, "tensor " + name + " has data_offsets [" + begin + ", " + end + "] outside the "
-                        + dataBytes + " data bytes (is the file truncated?)");
-            }
-            if (end - begin != expected) {
-                throw bad(file, "tensor " + name + " of shape " + java.util.Arrays.toString(shape) + " needs " + expected
-                        + " bytes, its data_offsets give " + (end - begin));
-            }
-            float[] data = new float[(int) (expected / 4)];
-            ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) expected).order(ByteOrder.LITTLE_ENDIAN)
-                    .asFloatBuffer().get(data);
-            tensors.put(name, new Tensor(shape, data));
-            covered += expected;
+        long covered = 0, dataStart = -1;
+        for (SafetensorsFiles.Entry e : entries.values()) {
+            if (!e.dtype().equals("F32")) throw bad(file, "tensor " + e.name() + " has dtype \"" + e.dtype() + "\"; only F32 is supported");
+            dev.cpt.hf.Tensor t = e.read();
+            tensors.put(e.name(), new Tensor(t.shape(), t.data()));
+            covered += e.end() - e.begin();
+            dataStart = e.dataStart();
         }
-        if (covered != dataBytes) {
+        long dataBytes = dataStart < 0 ? 0 : Files.size(file) - dataStart;
+        if (dataStart >= 0 && covered != dataBytes) {
             throw bad(file, "holds " + dataBytes + " data bytes, its tensors account for " + covered);
         }
-        return new Contents(Collections.unmodifiableMap(metadata), Collections.unmodifiableMap(tensors));
-    }
-
-    static long count(int[] shape) {
-        long n = 1;
-        for (int d : shape) n *= d;
-        return n;
+        return new Contents(SafetensorsFiles.metadata(file), Collections.unmodifiableMap(tensors));
     }
 
     private static IOException bad(Path file, String what) {
