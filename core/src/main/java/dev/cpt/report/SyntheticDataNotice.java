@@ -25,7 +25,8 @@ public final class SyntheticDataNotice {
     public static Optional<String> line(Collection<VariantResult> results) {
         // Relative dataset paths are opened from the working directory (the CLI's Engines), so resolved from it here too.
         Path cwd = Path.of("").toAbsolutePath();
-        Set<String> syntheticCards = new TreeSet<>();
+        // Every run of a sweep names the same few files: each card is read once.
+        Set<Path> cards = new java.util.LinkedHashSet<>();
         for (VariantResult r : results) {
             RunPlan plan = r.plan();
             if (plan == null || plan.spec().datasets() == null) continue;
@@ -34,11 +35,12 @@ public final class SyntheticDataNotice {
                     if (file == null || file.contains(DatasetSpec.DOMAIN)) continue;
                     Path dataset = cwd.resolve(file).getParent();
                     if (dataset == null || dataset.getParent() == null) continue;
-                    Path card = dataset.getParent().resolve("corpora.json");
-                    if (isSynthetic(card)) syntheticCards.add(displayed(cwd, card));
+                    cards.add(dataset.getParent().resolve("corpora.json").normalize());
                 }
             }
         }
+        Set<String> syntheticCards = new TreeSet<>();
+        for (Path card : cards) if (isSynthetic(card)) syntheticCards.add(displayed(cwd, card));
         if (syntheticCards.isEmpty()) return Optional.empty();
         return Optional.of("> **These results come from synthetic text, not the Debian corpora:** the data card "
                 + String.join(", ", syntheticCards.stream().map(c -> "`" + c + "`").toList())
