@@ -2,12 +2,12 @@ package dev.cpt.cli;
 
 import dev.cpt.reproduce.Claim;
 import dev.cpt.reproduce.Experiment;
+import dev.cpt.reproduce.ModelScale;
 import dev.cpt.reproduce.Reproduction;
 import dev.cpt.reproduce.ScaledSweep;
 import dev.cpt.sweep.SharedStages;
 import dev.cpt.sweep.SweepListener;
 import dev.cpt.sweep.SweepResult;
-import dev.cpt.sweep.SweepSpec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,14 +24,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "reproduce",
         sortOptions = false,
         description = {
-            "Run the experiments of PAPER.md (the sweep specs in examples/paper/) on the simulator, judge the claims "
-                    + "C1-C13 by rules fixed in code, and write DIR/report.md: a claims table with every comparison's "
-                    + "per-seed numbers and verdict, and per experiment a table of final losses and the paper's figures.",
+            "Run the experiments of PAPER.md (the sweep specs in examples/paper/) on the simulator at two model scales "
+                    + "(toy-xs, and toy-s for the §6 experiments), judge the claims C1-C14 by rules fixed in code, and write "
+                    + "DIR/report.md: a claims table with every comparison's per-seed numbers and verdict at each scale, whether "
+                    + "the rankings of §6.1/§6.2 hold across scale (Kendall's tau), and per experiment a table of final losses "
+                    + "and the paper's figures.",
             "",
             "Runs from the project's root (the specs name data/builtin/...); builds the built-in corpora first when "
                     + "data/builtin is missing. A rerun reuses finished runs and resumes interrupted ones. "
-                    + "Full: about 30 min on 2 cores; --quick: about 9 min, a smoke run whose shorter budgets change some verdicts "
-                    + "(examples/paper/README.md)."
+                    + "Full (3 seeds, both scales): about 80 min on 2 cores; --quick (1/3 of the steps, 2 seeds): about 15 min, "
+                    + "a smoke run whose shorter budgets change some verdicts (examples/paper/README.md)."
         })
 final class ReproduceCommand implements Callable<Integer> {
 
@@ -47,15 +49,23 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the runs and report.md go.")
     Path out;
 
-    @Option(names = "--quick", description = "Every step count ×1/3 (as --scale 0.3333): about a third of the time.")
+    @Option(names = "--quick", description = "Every step count ×1/3 (as --scale 0.3333) and 2 seeds unless --seeds is given.")
     boolean quick;
 
     @Option(names = "--scale", paramLabel = "F", description = "Multiply every step count of the specs by F (default 1; --quick: 1/3).")
     Double scale;
 
-    @Option(names = "--seeds", defaultValue = "2", paramLabel = "N",
-            description = "Seeds 1..N of every run; verdicts need at least 2. Default: ${DEFAULT-VALUE}.")
-    int seeds;
+    /** Seeds of a full run and of --quick. */
+    static final int SEEDS = 3, QUICK_SEEDS = 2;
+
+    @Option(names = "--seeds", paramLabel = "N",
+            description = "Seeds 1..N of every run; verdicts need at least 2. Default: 3 (--quick: 2).")
+    Integer seeds;
+
+    @Option(names = "--models", split = ",", paramLabel = "PRESET",
+            description = "The model scales (comma-separated, the specs' own first): toy-xs runs every experiment, toy-s the §6 ones. "
+                    + "Default: toy-xs,toy-s; one scale leaves C14 and the transfer table out.")
+    List<String> models = new ArrayList<>(List.of("toy-xs", "toy-s"));
 
     @Option(names = "--jobs", defaultValue = "0", paramLabel = "N", description = "Runs at once (default: one per core).")
     int jobs;
@@ -83,7 +93,21 @@ final class ReproduceCommand implements Callable<Integer> {
         if (quick && scale != null) throw new CliException("--quick and --scale: give one of them");
         double f = scale != null ? scale : quick ? QUICK_SCALE : 1;
         if (!(f > 0) || Double.isInfinite(f)) throw new CliException("--scale must be positive, not " + scale);
-        if (seeds < 1) throw new CliException("--seeds must be at least 1, not " + seeds);
+        int n = seeds != null ? seeds : quick ? QUICK_SEEDS : SEEDS;
+        if (n < 1) throw new CliException("--seeds must be at least 1, not " + n);
+        List<ModelScale> scales = new ArrayList<>();
+        for (String m : models) {
+            try {
+                ModelScale s = ModelScale.byPreset(m);
+                if (scales.contains(s)) throw new CliException("--models: " + m + " is given twice");
+                scales.add(s);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--models: " + e.getMessage());
+            }
+        }
+        if (scales.isEmpty() || !scales.getFirst().isFirst()) {
+            throw new CliException("--models must start with " + ModelScale.TOY_XS.preset() + ", the scale the specs are written for");
+        }
         for (String id : only) {
             try {
                 Experiment.byId(id);
@@ -101,12 +125,13 @@ final class ReproduceCommand implements Callable<Integer> {
         StringBuilder command = new StringBuilder("cpt reproduce");
         if (quick) command.append(" --quick");
         if (scale != null) command.append(" --scale ").append(scale);
-        command.append(" --seeds ").append(seeds);
+        command.append(" --seeds ").append(n);
+        if (!models.equals(List.of("toy-xs", "toy-s"))) command.append(" --models ").append(String.join(",", models));
         if (!only.isEmpty()) command.append(" --only ").append(String.join(",", only));
         if (!root.equals(Path.of("."))) command.append(" --root ").append(root);
         if (noShare) command.append(" --no-share");
         command.append(" --out ").append(out);
-        var options = new Reproduction.Options(f, seeds, j, List.copyOf(only), command.toString());
+        var options = new Reproduction.Options(f, n, j, List.copyOf(only), List.copyOf(scales), command.toString());
 
         Reproduction.read(specs, options); // every spec valid before anything is built or run
         Path builtin = root.resolve("data/builtin").normalize();
@@ -122,13 +147,15 @@ final class ReproduceCommand implements Callable<Integer> {
         try {
             result = Reproduction.run(specs, out, options, Engines.Kind.sim.factory(), Engines.dataProvider(root), new Reproduction.Listener() {
                 @Override
-                public SweepListener experimentStarted(Experiment e, SweepSpec sweep, int reused) {
-                    bar[0] = new Progress.SweepBar(err, e.section() + " " + e.id() + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
+                public SweepListener experimentStarted(Reproduction.Part part, int reused) {
+                    Experiment e = part.experiment();
+                    bar[0] = new Progress.SweepBar(err, e.section() + " " + e.id() + " at " + part.model().preset()
+                            + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
                     return bar[0];
                 }
 
                 @Override
-                public void experimentFinished(Experiment e, SweepResult r) {
+                public void experimentFinished(Reproduction.Part part, SweepResult r) {
                     bar[0].close();
                 }
             }, shared);
@@ -137,8 +164,21 @@ final class ReproduceCommand implements Callable<Integer> {
         } finally {
             if (bar[0] != null) bar[0].close();
         }
-        for (Claim.Result c : result.claims()) {
-            o.println("  " + c.claim().id() + ": " + c.verdict());
+        // One line a claim: its verdict at each scale that tested it.
+        for (Claim.Result c : result.claims().get(scales.getFirst())) {
+            StringBuilder line = new StringBuilder("  " + c.claim().id() + ":");
+            String sep = " ";
+            for (ModelScale m : scales) {
+                for (Claim.Result at : result.claims().get(m)) {
+                    if (!at.claim().id().equals(c.claim().id())) continue;
+                    line.append(sep).append(at.verdict()).append(" at ").append(m.preset());
+                    sep = ", ";
+                }
+            }
+            o.println(line);
+        }
+        if (result.c14() != null) {
+            o.println("  C14: " + result.c14().verdict() + " (" + scales.get(1).preset() + " against " + scales.get(0).preset() + ")");
         }
         if (shared.savedSteps() > 0) {
             o.println(String.format(java.util.Locale.ROOT, "shared stages: %,d steps were not trained again", shared.savedSteps()));

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CI miniature of {@code cpt reproduce}: every experiment of examples/paper at 1/40 of its steps
- * on small synthetic corpora. It checks that the report and its claims table are produced and well
- * formed, not what the verdicts are (at 30 steps a stage they mean nothing).
+ * on small synthetic corpora, at both model scales. It checks that the report, its claims table (with
+ * C14) and the transfer table are produced and well formed, not what the verdicts are (at 30 steps a
+ * stage they mean nothing).
  */
 class ReproduceCommandTest {
 
@@ -31,22 +32,48 @@ class ReproduceCommandTest {
         CliRun r = CliRun.run("reproduce", "--specs", SPECS.toString(), "--root", tmp.toString(), "--scale", "0.025",
                 "--seeds", "2", "--jobs", "2", "--out", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        for (int c = 1; c <= 13; c++) assertThat(r.out()).containsPattern("C" + c + ": (reproduced|not reproduced|inconclusive)");
+        String verdict = "(reproduced|not reproduced|inconclusive)";
+        for (int c = 1; c <= 13; c++) assertThat(r.out()).containsPattern("C" + c + ": " + verdict + " at toy-xs");
+        // The §6 claims are judged at toy-s too, C14 across the two.
+        for (int c : new int[] {1, 2, 3, 4, 6, 7, 8, 9, 10}) {
+            assertThat(r.out()).containsPattern("C" + c + ": " + verdict + " at toy-xs, " + verdict + " at toy-s");
+        }
+        assertThat(r.out()).containsPattern("C14: " + verdict + " \\(toy-s against toy-xs\\)");
 
         String md = Files.readString(out.resolve("report.md"));
-        // One row per claim C1..C13, in order, each with a count of reproduced comparisons and a verdict.
-        Matcher row = Pattern.compile("^\\| (C\\d+) \\| [^\\n]+ \\| (\\d+) / (\\d+) \\| \\*\\*(reproduced|not reproduced|inconclusive)\\*\\* \\|$",
-                Pattern.MULTILINE).matcher(md);
+        // One row per claim C1..C14, in order: at each scale a count of reproduced comparisons and a verdict,
+        // or "not run" where the scale does not run the claim's experiments (C14 is judged across scales).
+        String cell = "(?:(\\d+) / (\\d+) \\| \\*\\*(?:reproduced|not reproduced|inconclusive)\\*\\*|— \\| not run|— \\| —)";
+        Matcher row = Pattern.compile("^\\| (C\\d+) \\| [^\\n|]+ \\| " + cell + " \\| " + cell + " \\|$", Pattern.MULTILINE).matcher(md);
         List<String> ids = new java.util.ArrayList<>();
+        List<String> atToyS = new java.util.ArrayList<>();
         while (row.find()) {
             ids.add(row.group(1));
-            assertThat(Integer.parseInt(row.group(2))).isLessThanOrEqualTo(Integer.parseInt(row.group(3)));
-            assertThat(Integer.parseInt(row.group(3))).isPositive();
+            for (int g : new int[] {2, 4}) {
+                if (row.group(g) == null) continue;
+                assertThat(Integer.parseInt(row.group(g))).isLessThanOrEqualTo(Integer.parseInt(row.group(g + 1)));
+                assertThat(Integer.parseInt(row.group(g + 1))).isPositive();
+            }
+            if (row.group(4) != null) atToyS.add(row.group(1));
         }
-        assertThat(ids).containsExactly("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13");
+        assertThat(ids).containsExactly("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14");
+        assertThat(atToyS).containsExactly("C1", "C2", "C3", "C4", "C6", "C7", "C8", "C9", "C10", "C14");
+        assertThat(md).contains("### C14 at toy-s against toy-xs: ");
+        // The transfer table: §6.1 and §6.2, each shift, by average final loss and by forgetting, with τ for both seeds.
+        Matcher transfer = Pattern.compile("^\\| `(rewarm|replay)` \\| (weak|strong) \\| (average final loss \\(D0, D1\\)|forgetting of D0) \\| "
+                + "([^|]+) \\| ([^|]+) \\| 1: [+-]\\d\\.\\d{4}, 2: [+-]\\d\\.\\d{4} \\| [+-]\\d\\.\\d{4} ± \\d\\.\\d{4} \\| (yes|no) \\(",
+                Pattern.MULTILINE).matcher(md.substring(md.indexOf("## Transfer across scale")));
+        int transferRows = 0;
+        while (transfer.find()) {
+            transferRows++;
+            // Both rankings order the same variants.
+            assertThat(List.of(transfer.group(4).trim().split(" < "))).containsExactlyInAnyOrder(transfer.group(5).trim().split(" < "));
+        }
+        assertThat(transferRows).isEqualTo(8);
         // Every comparison measured on both seeds: no run was missing.
         assertThat(md).doesNotContain("no result for seed").doesNotContain("needs at least 2 seeds");
-        assertThat(md).contains("## Method", "## §6.1", "## §6.2", "## §6.3", "## §7.1", "## §7.3", "## §7.4", "## SlimPajama-DC");
+        assertThat(md).contains("## Method", "## §6.1", "## §6.2", "## §6.3", "## §7.1", "## §7.3", "## §7.4", "## SlimPajama-DC",
+                "(`rewarm`, toy-s)", "(`replay`, toy-s)", "(`recipe`, toy-s)");
         // The figures the report links exist.
         Matcher img = Pattern.compile("!\\[[^]]*]\\(([^)]+)\\)").matcher(md);
         int images = 0;
@@ -54,9 +81,12 @@ class ReproduceCommandTest {
             assertThat(out.resolve(img.group(1))).isRegularFile();
             images++;
         }
-        assertThat(images).isGreaterThanOrEqualTo(7 * 2);
+        assertThat(images).isGreaterThanOrEqualTo((7 + 3) * 2);
         // Runs identical across experiments are trained once: the recipe's are the replay sweep's.
         assertThat(out.resolve("recipe/runs/weak-union@seed=1/reused.json")).isRegularFile();
+        assertThat(out.resolve("toy-s/recipe/runs/weak-union@seed=1/reused.json")).isRegularFile();
+        // toy-s has no warmup-length variants.
+        assertThat(out.resolve("toy-s/rewarm/runs/weak-redecay-1x-warmup-2pct@seed=1")).doesNotExist();
 
         // A rerun trains nothing and writes the same claims.
         CliRun again = CliRun.run("reproduce", "--specs", SPECS.toString(), "--root", tmp.toString(), "--scale", "0.025",
@@ -85,5 +115,13 @@ class ReproduceCommandTest {
         CliRun seeds = CliRun.run("reproduce", "--seeds", "0", "--specs", SPECS.toString(), "--out", tmp.toString());
         assertThat(seeds.code()).isNotZero();
         assertThat(seeds.err()).contains("--seeds must be at least 1");
+
+        CliRun model = CliRun.run("reproduce", "--models", "toy-xs,toy-m", "--specs", SPECS.toString(), "--out", tmp.toString());
+        assertThat(model.code()).isNotZero();
+        assertThat(model.err()).contains("--models").contains("\"toy-m\"").contains("toy-xs, toy-s");
+
+        CliRun order = CliRun.run("reproduce", "--models", "toy-s", "--specs", SPECS.toString(), "--out", tmp.toString());
+        assertThat(order.code()).isNotZero();
+        assertThat(order.err()).contains("--models must start with toy-xs");
     }
 }

@@ -45,6 +45,31 @@ public final class Outcomes {
         }
 
         /**
+         * The least-squares slope of {@code dataset}'s validation loss against steps over the last
+         * {@code share} of the first stage, in nats per 1,000 steps: how much pre-training was still
+         * improving the model when the next stage began (near 0: it had converged on its budget).
+         * Null with fewer than 3 evaluations in the window.
+         */
+        public Double boundarySlope(String dataset, double share) {
+            Stage first = plan.stages().getFirst();
+            double from = first.end() - share * (first.end() - first.start());
+            List<double[]> points = new java.util.ArrayList<>();
+            for (StepRecord r : metrics) {
+                if (r.step() <= from || r.step() > first.end() || r.val() == null || r.val().get(dataset) == null) continue;
+                points.add(new double[] {r.step(), r.val().get(dataset)});
+            }
+            if (points.size() < 3) return null;
+            double mx = points.stream().mapToDouble(p -> p[0]).average().orElseThrow();
+            double my = points.stream().mapToDouble(p -> p[1]).average().orElseThrow();
+            double sxy = 0, sxx = 0;
+            for (double[] p : points) {
+                sxy += (p[0] - mx) * (p[1] - my);
+                sxx += (p[0] - mx) * (p[0] - mx);
+            }
+            return sxx == 0 ? null : 1000 * sxy / sxx;
+        }
+
+        /**
          * The largest rise of {@code dataset}'s validation loss after the first stage over its loss at
          * the end of that stage (the "peak" of PAPER.md §7.1, also where the dataset is still trained on).
          */
@@ -88,6 +113,12 @@ public final class Outcomes {
         var byVariant = runs.get(experiment);
         var bySeed = byVariant == null ? null : byVariant.get(variant);
         return bySeed == null ? null : bySeed.get(seed);
+    }
+
+    /** The variants of {@code experiment} with at least one finished run, in name order. */
+    public SortedSet<String> variants(String experiment) {
+        var byVariant = runs.get(experiment);
+        return byVariant == null ? new TreeSet<>() : new TreeSet<>(byVariant.keySet());
     }
 
     public SortedSet<Long> seeds() {

@@ -39,32 +39,58 @@ public final class Reproduction {
      * @param seeds   seeds 1..N of every run
      * @param jobs    runs at once
      * @param only    experiment ids to run (empty: all); the report judges what it has
+     * @param models  the model scales to run, the specs' own first ({@link ModelScale#ALL})
      * @param command the command line, for the report
      */
-    public record Options(double scale, int seeds, int jobs, List<String> only, String command) {}
+    public record Options(double scale, int seeds, int jobs, List<String> only, List<ModelScale> models, String command) {
+        public Options {
+            if (models.isEmpty()) throw new IllegalArgumentException("no model scale to run");
+        }
+
+        public Options(double scale, int seeds, int jobs, List<String> only, String command) {
+            this(scale, seeds, jobs, only, ModelScale.ALL, command);
+        }
+    }
+
+    /** One experiment at one model scale, as it runs: its sweep spec read at the options' step scale and seeds. */
+    public record Part(Experiment experiment, ModelScale model, SweepSpec sweep) {
+        /** {@code rewarm}, {@code toy-s/rewarm}: its directory under OUT and its key in {@link Outcomes}. */
+        public String key() {
+            return model.key(experiment.id());
+        }
+    }
 
     /** Per experiment, what to tell the user while it runs. */
     public interface Listener {
-        /** The experiment is about to run; the returned listener follows its sweep. */
-        SweepListener experimentStarted(Experiment experiment, SweepSpec sweep, int reused);
+        /** The experiment is about to run at a scale; the returned listener follows its sweep. */
+        SweepListener experimentStarted(Part part, int reused);
 
-        default void experimentFinished(Experiment experiment, SweepResult result) {}
+        default void experimentFinished(Part part, SweepResult result) {}
     }
 
-    public record Result(Path report, List<Claim.Result> claims, List<String> failures) {
+    /**
+     * @param claims   per model scale run, C1–C13 as measured there (claims a scale does not run are absent)
+     * @param c14      C14 across the first two scales; null with one scale
+     * @param transfer the rankings across the first two scales; empty with one scale
+     */
+    public record Result(Path report, Map<ModelScale, List<Claim.Result>> claims, Claim.Result c14, List<Transfer.Row> transfer,
+                         List<String> failures) {
         public boolean ok() {
             return failures.isEmpty();
         }
     }
 
-    /** Reads (and so validates) every experiment's sweep at the options' scale and seeds, before anything runs. */
-    public static Map<Experiment, SweepSpec> read(Path specs, Options o) {
-        Map<Experiment, SweepSpec> sweeps = new LinkedHashMap<>();
-        for (Experiment e : Experiment.ALL) {
-            if (!o.only().isEmpty() && !o.only().contains(e.id())) continue;
-            sweeps.put(e, ScaledSweep.read(specs.resolve(e.file()), o.scale(), o.seeds()));
+    /** Reads (and so validates) every experiment's sweep at every scale, before anything runs. */
+    public static List<Part> read(Path specs, Options o) {
+        List<Part> parts = new ArrayList<>();
+        for (ModelScale m : o.models()) {
+            for (Experiment e : Experiment.ALL) {
+                if (!o.only().isEmpty() && !o.only().contains(e.id())) continue;
+                if (!m.runs(e.id())) continue;
+                parts.add(new Part(e, m, ScaledSweep.read(specs.resolve(e.file()), o.scale(), o.seeds(), m)));
+            }
         }
-        return sweeps;
+        return parts;
     }
 
     public static Result run(Path specs, Path out, Options o, EngineFactory engines, DataProvider data, Listener listener)
@@ -80,18 +106,17 @@ public final class Reproduction {
     public static Result run(Path specs, Path out, Options o, EngineFactory engines, DataProvider data, Listener listener,
                              SharedStages shared) throws IOException {
         for (String id : o.only()) Experiment.byId(id);
-        Map<Experiment, SweepSpec> sweeps = read(specs, o);
+        List<Part> parts = read(specs, o);
         long start = System.nanoTime();
         Files.createDirectories(out);
 
         Map<String, Path> finished = new HashMap<>(); // spec without its name → a finished run's directory
         Outcomes outcomes = new Outcomes();
-        Map<Experiment, List<VariantResult>> results = new LinkedHashMap<>();
+        Map<Part, List<VariantResult>> results = new LinkedHashMap<>();
         List<String> failures = new ArrayList<>();
-        for (var entry : sweeps.entrySet()) {
-            Experiment e = entry.getKey();
-            SweepSpec sweep = entry.getValue();
-            Path dir = out.resolve(e.id());
+        for (Part part : parts) {
+            SweepSpec sweep = part.sweep();
+            Path dir = out.resolve(part.key());
             int reused = 0;
             for (SweepSpec.Variant v : sweep.variants()) {
                 Path from = finished.get(key(v));
@@ -101,20 +126,32 @@ public final class Reproduction {
                     reused++;
                 }
             }
-            SweepResult result = SweepRunner.run(sweep, dir, o.jobs(), engines, data, listener.experimentStarted(e, sweep, reused), shared);
-            listener.experimentFinished(e, result);
+            SweepResult result = SweepRunner.run(sweep, dir, o.jobs(), engines, data, listener.experimentStarted(part, reused), shared);
+            listener.experimentFinished(part, result);
             for (int i = 0; i < sweep.variants().size(); i++) {
                 VariantResult r = result.variants().get(i);
                 if (r.summary() != null) finished.putIfAbsent(key(sweep.variants().get(i)), SweepRunner.runDir(dir, r.name()));
-                else failures.add(e.id() + "/" + r.name() + ": " + r.error());
+                else failures.add(part.key() + "/" + r.name() + ": " + r.error());
             }
-            outcomes.add(e.id(), result.variants());
-            results.put(e, result.variants());
+            outcomes.add(part.key(), result.variants());
+            results.put(part, result.variants());
         }
-        List<Claim.Result> claims = Claims.all().stream().map(c -> c.measure(outcomes)).toList();
+        Map<ModelScale, List<Claim.Result>> claims = new LinkedHashMap<>();
+        for (ModelScale m : o.models()) {
+            List<Claim.Result> measured = Claims.all(m).stream().map(c -> c.measure(outcomes)).toList();
+            // At the larger scale only the claims it has runs for; the specs' own scale shows every claim.
+            claims.put(m, m.equals(o.models().getFirst()) ? measured : measured.stream().filter(Claims::measuredAnything).toList());
+        }
+        Claim.Result c14 = null;
+        List<Transfer.Row> transfer = List.of();
+        if (o.models().size() >= 2) {
+            ModelScale small = o.models().get(0), large = o.models().get(1);
+            c14 = Claims.c14(small, large).measure(outcomes);
+            transfer = Transfer.rows(outcomes, small, large);
+        }
         double minutes = (System.nanoTime() - start) / 60e9;
-        Path report = ReproductionReport.write(out, o, results, claims, failures, minutes);
-        return new Result(report, claims, failures);
+        Path report = ReproductionReport.write(out, o, results, outcomes, claims, c14, transfer, failures, minutes, shared.savedSteps());
+        return new Result(report, claims, c14, transfer, failures);
     }
 
     /** What makes two runs the same run: the spec without its name. */

@@ -28,6 +28,14 @@ public final class ScaledSweep {
     private static final List<String> STEP_FIELDS = List.of("steps", "warmupSteps", "cooldownSteps", "annealSteps", "decaySteps");
 
     public static SweepSpec read(Path file, double scale, int seeds) {
+        return read(file, scale, seeds, ModelScale.TOY_XS);
+    }
+
+    /**
+     * As {@link #read(Path, double, int)} at a model scale: the base's model preset is the scale's,
+     * and the variants the scale leaves out are dropped. The specs' own scale changes nothing.
+     */
+    public static SweepSpec read(Path file, double scale, int seeds, ModelScale model) {
         if (!(scale > 0) || Double.isInfinite(scale)) throw new IllegalArgumentException("scale must be positive, not " + scale);
         if (seeds < 1) throw new IllegalArgumentException("seeds must be at least 1, not " + seeds);
         JsonNode root;
@@ -47,6 +55,17 @@ public final class ScaledSweep {
                 sweep.set("base", Json.MAPPER.readTree(SpecReader.readText(baseFile)));
             } catch (IOException e) {
                 throw new SpecException(file.toString(), List.of(new Problems.Problem("base", baseFile + ": not JSON: " + e.getMessage())));
+            }
+        }
+        if (!model.isFirst()) {
+            if (!(sweep.get("base") instanceof ObjectNode base)) {
+                throw new SpecException(file.toString(), List.of(new Problems.Problem("base", "expected a run spec to set the model preset of")));
+            }
+            base.putObject("model").put("preset", model.preset());
+            if (sweep.get("variants") instanceof ObjectNode variants) {
+                List<String> dropped = new java.util.ArrayList<>();
+                variants.fieldNames().forEachRemaining(n -> { if (!model.keeps(n)) dropped.add(n); });
+                variants.remove(dropped);
             }
         }
         if (scale != 1) {

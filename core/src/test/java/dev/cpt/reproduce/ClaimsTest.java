@@ -68,6 +68,53 @@ class ClaimsTest {
         assertThat(partial.missing()).contains("seed [3]");
     }
 
+    /** At toy-s every claim whose experiments it runs finds every run; C5 (its warmup variants are left out) finds none. */
+    @Test
+    void atTheSecondScaleTheClaimsItRunsFindTheirRuns() {
+        Outcomes outcomes = new Outcomes();
+        for (ModelScale m : ModelScale.ALL) {
+            for (Experiment e : Experiment.ALL) {
+                if (!m.runs(e.id())) continue;
+                for (SweepSpec.Variant v : ScaledSweep.read(SPECS.resolve(e.file()), 0.05, 2, m).variants()) {
+                    assertThat(v.spec().model().preset()).isEqualTo(m.preset());
+                    outcomes.add(m.key(e.id()), Outcomes.variantOf(v.name()), v.spec().seed(), fakeRun(v));
+                }
+            }
+        }
+        List<String> measured = new java.util.ArrayList<>();
+        for (Claim c : Claims.all(ModelScale.TOY_S)) {
+            Claim.Result r = c.measure(outcomes);
+            if (!Claims.measuredAnything(r)) continue;
+            measured.add(c.id());
+            for (Comparison.Result x : r.comparisons()) assertThat(x.missing()).as(c.id() + ": " + x.label()).isNull();
+        }
+        assertThat(measured).containsExactly("C1", "C2", "C3", "C4", "C6", "C7", "C8", "C9", "C10");
+        Claim.Result c14 = Claims.c14(ModelScale.TOY_XS, ModelScale.TOY_S).measure(outcomes);
+        assertThat(c14.comparisons()).hasSize(2).allSatisfy(x -> assertThat(x.seeds()).containsExactly(1L, 2L));
+    }
+
+    @Test
+    void c14ComparesForgettingOfTheSameSeedAcrossScales() {
+        Outcomes o = new Outcomes();
+        for (String shift : List.of("weak", "strong")) {
+            o.add("rewarm", shift + "-redecay-1x", 1, run(0.30, 2.0));
+            o.add("rewarm", shift + "-redecay-1x", 2, run(0.28, 2.2));
+            o.add("toy-s/rewarm", shift + "-redecay-1x", 1, run(0.20, 1.8));
+            o.add("toy-s/rewarm", shift + "-redecay-1x", 2, run(0.25, 1.9));
+        }
+        Claim.Result r = Claims.c14(ModelScale.TOY_XS, ModelScale.TOY_S).measure(o);
+        var eps = org.assertj.core.data.Offset.offset(1e-12);
+        Comparison.Result weak = r.comparisons().getFirst();
+        assertThat(weak.differences().get(0)).isCloseTo(-0.10, eps);
+        assertThat(weak.differences().get(1)).isCloseTo(-0.03, eps);
+        assertThat(weak.reference()).isCloseTo(2.1, eps); // the smaller model's D0 loss
+        assertThat(r.verdict()).isEqualTo(Verdict.REPRODUCED);
+
+        // the larger model forgetting more on one seed beyond the other's margin: not reproduced
+        o.add("toy-s/rewarm", "strong-redecay-1x", 2, run(0.60, 1.9));
+        assertThat(Claims.c14(ModelScale.TOY_XS, ModelScale.TOY_S).measure(o).verdict()).isEqualTo(Verdict.INCONCLUSIVE);
+    }
+
     static Outcomes.Run run(double forgetting, double d0Loss) {
         var d = new RunSummary.DatasetSummary(d0Loss, Map.of("pretrain", d0Loss - forgetting), forgetting, forgetting, null);
         RunSummary s = new RunSummary("x", 0, 0, Map.of("en", d), d0Loss, null, null);
