@@ -42,8 +42,47 @@ public interface Engine extends AutoCloseable {
                 + " (per-position log-probabilities for cpt eval) yet; the simulator can (--engine sim)");
     }
 
+    /**
+     * A fresh incremental decoder ({@code cpt generate}) on this engine's current weights: it takes
+     * a sequence one token at a time and keeps every layer's keys and values of the tokens it has
+     * seen (a KV cache), so each token costs one position's forward instead of the whole sequence's.
+     * The weights must not change while it is in use.
+     *
+     * @throws UnsupportedOperationException on an engine that cannot decode yet (the default)
+     */
+    default Decoder decoder() {
+        throw new UnsupportedOperationException("the " + info().name() + " engine cannot generate text yet (incremental decoding"
+                + " with a KV cache, for cpt generate); the simulator can (--engine sim)");
+    }
+
     @Override
     default void close() {}
+
+    /**
+     * Decoding one sequence from its start: {@link #append} feeds the token at position
+     * {@link #length()} and returns the logits that predict the token after it, computed from the
+     * cached keys and values of every earlier position. At most {@link #contextLength()} tokens fit.
+     */
+    interface Decoder extends AutoCloseable {
+
+        /** The most tokens one sequence can hold: the model's context length. */
+        int contextLength();
+
+        /** Tokens fed so far. */
+        int length();
+
+        /**
+         * Feeds {@code token} at position {@link #length()} and returns the next position's logits,
+         * one per vocabulary entry, in an array the decoder owns and overwrites on its next call.
+         *
+         * @throws IllegalStateException when the context is full
+         * @throws IllegalArgumentException for a token outside the model's vocabulary
+         */
+        float[] append(int token);
+
+        @Override
+        default void close() {}
+    }
 
     /** Training loss on the step's batch (before the update) and the gradient norm before clipping. */
     record StepResult(double loss, double gradNorm) {}
