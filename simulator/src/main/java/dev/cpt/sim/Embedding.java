@@ -31,6 +31,15 @@ final class Embedding {
         });
     }
 
+    /** One token at one position, the decoder's step: {@code out[0, C) = wte[token] + wpe[position]}. */
+    static void forwardOne(float[] out, int token, int position, float[] p, int wte, int wpe, int c) {
+        int e = wte + token * c;
+        int q = wpe + position * c;
+        int i = 0;
+        for (; i + L <= c; i += L) FloatVector.fromArray(S, p, e + i).add(FloatVector.fromArray(S, p, q + i)).intoArray(out, i);
+        for (; i < c; i++) out[i] = p[e + i] + p[q + i];
+    }
+
     /** Adds {@code dOut[rows, C]} into the gradients of wte (at {@code g[wte..]}) and wpe. */
     static void backward(Workers w, float[] g, int wte, int wpe, float[] dOut, int[] tokens, int batch, int seqLen,
                          int vocab, int c) {

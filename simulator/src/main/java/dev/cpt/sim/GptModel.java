@@ -96,6 +96,11 @@ public final class GptModel implements AutoCloseable {
         return workers;
     }
 
+    /** Each linear weight transposed to [in, out] (and wte to [C, vocab]), at the weight's own offset. */
+    float[] paramsT() {
+        return paramsT;
+    }
+
     /** Refreshes what is derived from the parameters (the transposed weights). */
     public void parametersChanged() {
         int c = shape.dModel();

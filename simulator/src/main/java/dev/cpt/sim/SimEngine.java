@@ -129,6 +129,12 @@ public final class SimEngine implements Engine {
         return out;
     }
 
+    /** A decoder with a KV cache of the model's whole context, on the model's current weights ({@link SimDecoder}). */
+    @Override
+    public Decoder decoder() {
+        return new SimDecoder(model);
+    }
+
     @Override
     public void resetOptimizer() {
         adam.reset();
