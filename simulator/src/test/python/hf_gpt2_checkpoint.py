@@ -6,8 +6,14 @@ files are written by hand from the format (8-byte little-endian header length, J
 dtype / shape / data_offsets, raw little-endian bytes), and the logits come from a GPT-2 forward
 written here from transformers' rules, in float64. Only torch, json and struct are used.
 
+With --generate N it also writes the greedy continuation of the tokens, as transformers'
+generate(do_sample=False) draws it: each next token the argmax of a full forward over the sequence
+so far (no cache), stopping after N tokens, at --eos, or when the sequence is the context + 1
+(the last position's prediction; the model has no position for more).
+
 usage: hf_gpt2_checkpoint.py --out DIR --tokens 1,2,3 [--dtype F32|F16|BF16] [--shards N]
        [--prefix] [--lm-head] [--layers 2 --d 32 --heads 4 --ctx 24 --vocab 64 --seed 0]
+       [--generate N [--eos ID]]
 """
 import argparse
 import json
@@ -127,6 +133,8 @@ def main():
     ap.add_argument("--ctx", type=int, default=24)
     ap.add_argument("--vocab", type=int, default=64)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--generate", type=int, default=0, help="also write the greedy continuation of --tokens, N tokens")
+    ap.add_argument("--eos", type=int, default=None, help="the end-of-text token that stops --generate")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     gen = torch.Generator().manual_seed(a.seed)
@@ -167,8 +175,18 @@ def main():
     ids = [int(t) for t in a.tokens.split(",")]
     w64 = {n: t.to(torch.float64) for n, t in w.items()}
     logits = gpt2_logits(w64, ids, a.heads, 1e-5)
+    out = {"tokens": ids, "logits": logits.tolist()}
+    if a.generate > 0:
+        seq, greedy = list(ids), []
+        while len(greedy) < a.generate and len(seq) <= a.ctx:
+            nxt = int(gpt2_logits(w64, seq, a.heads, 1e-5)[-1].argmax())
+            greedy.append(nxt)
+            seq.append(nxt)
+            if nxt == a.eos:
+                break
+        out["greedy"] = greedy
     with open(os.path.join(a.out, "reference_logits.json"), "w") as f:
-        json.dump({"tokens": ids, "logits": logits.tolist()}, f)
+        json.dump(out, f)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code hf_gpt2_checkpoint.py} writes in transformers' layout (F32, BF16, F16, sharded, with and
  * without the {@code transformer.} prefix) against that script's own PyTorch GPT-2; export then
  * import is the identity; each malformed checkpoint is named; training starts from {@code hf:} and
- * {@code run:} inits and resumes from its own checkpoints.
+ * {@code run:} inits and resumes from its own checkpoints; greedy generation with the KV cache is the
+ * script's own argmax continuation.
  */
 class HfGpt2CheckpointTest {
     static final ModelSpec.Shape SMALL = new ModelSpec.Shape("gpt2", 2, 32, 4, 24, 64);
@@ -101,6 +102,25 @@ class HfGpt2CheckpointTest {
                 }
                 assertThat(worst).as("%s: largest logit difference", layout[0]).isLessThan(1e-4);
             }
+        }
+    }
+
+    @Test
+    void greedyGenerationWithTheKvCacheIsTheReferencesArgmaxContinuation() throws Exception {
+        int[] prompt = {5, 17, 63, 0, 2};
+        Path dir = written("generate", prompt, "--seed", "5", "--generate", "30");
+        ModelInit init = ModelInit.parse("hf:" + dir);
+        JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference_logits.json").toFile()).get("greedy");
+        int[] want = new int[ref.size()];
+        for (int i = 0; i < want.length; i++) want[i] = ref.get(i).asInt();
+        try (SimEngine e = new SimEngine(SMALL, OptimizerSpec.DEFAULT, 0, SMALL.contextLength(), 2)) {
+            e.loadWeights(init.weights(), init.toString());
+            dev.cpt.generate.Generation g = dev.cpt.generate.Generation.run(e.decoder(), prompt, 30,
+                    dev.cpt.generate.TokenSampler.greedy(), SMALL.vocabSize(), -1, new java.util.SplittableRandom(0));
+            // Context 24 and a prompt of 5: 20 tokens, the last drawn from position 23, in both.
+            assertThat(want).hasSize(SMALL.contextLength() + 1 - prompt.length);
+            assertThat(g.tokens()).containsExactly(want);
+            assertThat(g.stop()).isEqualTo(dev.cpt.generate.Generation.Stop.CONTEXT_FULL);
         }
     }
 
