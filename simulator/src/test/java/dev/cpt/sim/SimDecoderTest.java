@@ -101,6 +101,30 @@ class SimDecoderTest {
     }
 
     @Test
+    void aLinearLayerOnOneRowGivesTheBatchedKernelsBits() {
+        Random rnd = new Random(3);
+        for (int[] dims : new int[][] {{37, 101}, {64, 256}, {256, 64}, {5, 3}}) {
+            int in = dims[0];
+            int out = dims[1];
+            float[] x = new float[in];
+            float[] wT = new float[in * out];
+            float[] bias = new float[out];
+            for (int i = 0; i < in; i++) x[i] = (float) rnd.nextGaussian();
+            for (int i = 0; i < wT.length; i++) wT[i] = (float) rnd.nextGaussian();
+            for (int i = 0; i < out; i++) bias[i] = (float) rnd.nextGaussian();
+            try (Workers w = new Workers(2)) {
+                for (int biasOff : new int[] {0, -1}) {
+                    float[] batched = new float[out];
+                    float[] row = new float[out];
+                    Matmul.forward(w, batched, 0, x, 0, wT, 0, bias, biasOff, 1, in, out);
+                    MatVec.forward(w, row, x, wT, 0, bias, biasOff, in, out);
+                    assertThat(row).as("%d → %d, bias %s", in, out, biasOff >= 0).isEqualTo(batched);
+                }
+            }
+        }
+    }
+
+    @Test
     void theThreadCountChangesNoBit() {
         int[] seq = randomTokens(2, SHAPE.contextLength());
         try (SimEngine one = trained(1); SimEngine three = trained(3)) {
