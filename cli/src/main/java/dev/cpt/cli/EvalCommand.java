@@ -1,23 +1,15 @@
 package dev.cpt.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cpt.data.shard.Shards;
-import dev.cpt.data.shard.TokenizerInfo;
 import dev.cpt.data.tokenize.Tokenizer;
-import dev.cpt.data.tokenize.Tokenizers;
 import dev.cpt.eval.ContinuationScorer;
 import dev.cpt.eval.EvalTask;
 import dev.cpt.eval.Evaluation;
 import dev.cpt.eval.TaskDoc;
 import dev.cpt.eval.TaskFile;
 import dev.cpt.record.Json;
-import dev.cpt.record.LoopState;
-import dev.cpt.record.RunDirectory;
 import dev.cpt.sim.SimEngine;
-import dev.cpt.spec.DatasetSpec;
 import dev.cpt.spec.ModelSpec;
-import dev.cpt.spec.RunSpec;
-import dev.cpt.spec.SpecReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -87,18 +79,12 @@ final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new CliException("--limit must be at least 1, not " + limit);
         if (batch < 1) throw new CliException("--batch must be at least 1, not " + batch);
         Map<String, Path> files = parseTasks();
-        Checkpoint ckpt = findCheckpoint(model);
-        RunSpec runSpec = SpecReader.read(ckpt.runDir().resolve("spec.json"));
-        ModelSpec.Shape shape = runSpec.model().shape();
-        if (!"gpt2".equals(shape.arch())) {
-            throw new CliException(model + " is a " + shape.arch() + " model; cpt eval scores on the simulator, which runs gpt2 "
-                    + "models only (scoring on the torch engine is not written yet)");
-        }
-        Tokenizer tokenizer = tokenizer(runSpec);
-        if (tokenizer.vocabSize() > shape.vocabSize()) {
-            throw new CliException("the tokenizer " + tokenizer.id() + " has " + tokenizer.vocabSize() + " ids, more than the model's "
-                    + "vocabulary of " + shape.vocabSize());
-        }
+        ModelSource source = ModelSource.open(model.toString());
+        if (source.isHf()) throw new CliException("cpt eval scores cpt runs and checkpoints; hf: models are not supported yet");
+        source.requireSimulatorArch("cpt eval");
+        ModelSource.Checkpoint ckpt = source.checkpoint().orElseThrow();
+        ModelSpec.Shape shape = source.shape();
+        Tokenizer tokenizer = source.tokenizer(tokenizerId);
 
         // Every task file is read (and checked) before the model runs.
         Map<String, List<TaskDoc>> docs = new LinkedHashMap<>();
@@ -118,8 +104,7 @@ final class EvalCommand implements Callable<Integer> {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         List<Evaluation.TaskResult> results = new ArrayList<>();
         PrintWriter o = spec.commandLine().getOut();
-        try (SimEngine engine = new SimEngine(shape, runSpec.optimizer(), runSpec.seed(), shape.contextLength(), t)) {
-            engine.load(ckpt.engineDir());
+        try (SimEngine engine = source.simEngine(t)) {
             ContinuationScorer scorer = new ContinuationScorer(tokenizer, engine::scoreTokens, shape.contextLength(), batch);
             for (var e : docs.entrySet()) {
                 EvalTask task = EvalTask.byId(e.getKey());
@@ -174,72 +159,6 @@ final class EvalCommand implements Callable<Integer> {
             if (files.put(name, Path.of(s.substring(eq + 1).strip())) != null) throw new CliException("--task " + name + " is given twice");
         }
         return files;
-    }
-
-    record Checkpoint(Path runDir, Path dir, long step) {
-        Path engineDir() {
-            return dir.resolve("engine");
-        }
-    }
-
-    /** MODEL as a run directory (its latest complete checkpoint) or as one checkpoint of a run. */
-    static Checkpoint findCheckpoint(Path model) throws IOException {
-        if (Files.isRegularFile(model.resolve("spec.json"))) {
-            RunDirectory run = RunDirectory.existing(model);
-            RunDirectory.Checkpoint c = run.latestCheckpoint().orElseThrow(() -> new CliException(model
-                    + " holds a run but no complete checkpoint yet"));
-            return new Checkpoint(model, c.dir(), c.state().step());
-        }
-        Path loop = model.resolve("loop.json");
-        Path runDir = model.toAbsolutePath().normalize().getParent() == null ? null : model.toAbsolutePath().normalize().getParent().getParent();
-        if (Files.isRegularFile(loop) && runDir != null && Files.isRegularFile(runDir.resolve("spec.json"))) {
-            LoopState state = Json.MAPPER.readValue(loop.toFile(), LoopState.class);
-            return new Checkpoint(runDir, model, state.step());
-        }
-        throw new CliException(model + " is neither a run directory (with spec.json) nor a checkpoint of one (DIR/checkpoints/step-N with loop.json)");
-    }
-
-    /**
-     * --tokenizer, else the tokenizer the run's token files record; with both, they must agree
-     * where the data can be found (relative paths as cpt train resolves them, from the working directory).
-     */
-    private Tokenizer tokenizer(RunSpec runSpec) {
-        TokenizerInfo fromData = null;
-        String dataFile = null;
-        String missing = null;
-        for (var e : new java.util.TreeMap<>(runSpec.datasets()).entrySet()) {
-            DatasetSpec d = e.getValue();
-            String file = d == null ? null : d.pathOf("train", d.domainWeights() == null ? "" : d.domainWeights().keySet().iterator().next());
-            if (file == null) continue;
-            try {
-                fromData = Shards.open(Path.of(file), null).tokenizer();
-                dataFile = "datasets." + e.getKey() + ".train (" + file + ")";
-                break;
-            } catch (RuntimeException ex) {
-                missing = "datasets." + e.getKey() + ".train: " + ex.getMessage();
-            }
-        }
-        String id = tokenizerId;
-        if (id == null) {
-            if (fromData == null) {
-                throw new CliException("the tokenizer of the run's training data is unknown: " + (missing == null
-                        ? "the spec names no training files" : missing + " (relative paths are read from " + Path.of("").toAbsolutePath() + ")")
-                        + "; give --tokenizer (" + Tokenizers.ACCEPTED + ")");
-            }
-            id = fromData.id();
-        }
-        Tokenizer tok;
-        try {
-            tok = Tokenizers.open(id);
-        } catch (IllegalArgumentException e) {
-            throw new CliException((tokenizerId == null ? "the training data's tokenizer (" + dataFile + "): " : "--tokenizer: ")
-                    + e.getMessage() + (tokenizerId == null ? "; give --tokenizer" : ""));
-        }
-        if (fromData != null && !Shards.sameTokenizer(fromData, TokenizerInfo.of(tok))) {
-            throw new CliException("--tokenizer " + tok.id() + " (vocabulary " + tok.vocabSize() + ") is not the tokenizer the model was "
-                    + "trained with: " + dataFile + " records " + fromData.describe());
-        }
-        return tok;
     }
 
     private static String describe(Evaluation.TaskResult r) {
