@@ -32,7 +32,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = Cpt.Version.class,
         description = "Continual pre-training of language models: schedules, replay, training and reports.",
         subcommands = {ScheduleCommand.class, ValidateCommand.class, PrepareCommand.class, TrainCommand.class,
-                SweepCommand.class, ReproduceCommand.class, PromoteCommand.class, PlanCommand.class, BenchCommand.class, EvalCommand.class, ExportCommand.class, CommandLine.HelpCommand.class},
+                SweepCommand.class, ReproduceCommand.class, PromoteCommand.class, PlanCommand.class, BenchCommand.class, EvalCommand.class, ExportCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'cpt COMMAND --help' for a command's options."})
 public final class Cpt implements Callable<Integer> {
 
