@@ -1,7 +1,9 @@
 package dev.cpt.cli;
 
+import dev.cpt.plan.Interconnect;
 import dev.cpt.plan.MemoryPlan;
 import dev.cpt.plan.RunPlan;
+import dev.cpt.plan.StepTimePlan;
 import dev.cpt.record.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -24,7 +26,12 @@ import picocli.CommandLine.Spec;
                     + "how many GPUs it needs with ZeRO-3 (full sharding). Reads no data; runs nothing.",
             "",
             "The formulas are in dev.cpt.plan.MemoryPlan: what bf16 autocast keeps for the backward (checked against an H100, "
-                    + "bench/gpu/README.md), Korthikanti et al. 2022 for fp32."
+                    + "bench/gpu/README.md), Korthikanti et al. 2022 for fp32.",
+            "",
+            "The step time (dev.cpt.plan.StepTimePlan): compute at --mfu of --peak-tflops per GPU, plus the bytes each "
+                    + "collective of the ZeRO stage moves per step (all-reduce 2(N-1)/N*b, reduce-scatter and all-gather "
+                    + "(N-1)/N*b) at the --interconnect bandwidth, overlapped with the backward and the forward as the "
+                    + "implementation overlaps them; then tokens/s, MFU and GPU-hours on N GPUs."
         })
 final class PlanCommand implements Callable<Integer> {
 
@@ -62,6 +69,19 @@ final class PlanCommand implements Callable<Integer> {
             description = "Model FLOPs utilisation assumed for the time estimate. Default: ${DEFAULT-VALUE}.")
     double mfu;
 
+    @Option(names = "--peak-tflops", defaultValue = "989", paramLabel = "F",
+            description = "Peak dense TFLOP/s of one GPU the MFU is a share of. Default: ${DEFAULT-VALUE} (H100 SXM, bf16).")
+    double peakTflops;
+
+    @Option(names = "--interconnect", paramLabel = "LINK",
+            description = "The collectives' bus bandwidth per GPU: a preset (nvlink4, nvlink3, ib-ndr, ib-hdr, pcie5, pcie4, eth-100g) "
+                    + "or GB/s. Default: nvlink4 on one machine (--gpus ≤ --gpus-per-node), ib-ndr across machines.")
+    String interconnect;
+
+    @Option(names = "--gpus-per-node", defaultValue = "8", paramLabel = "N",
+            description = "GPUs in one machine, for the default interconnect. Default: ${DEFAULT-VALUE}.")
+    int gpusPerNode;
+
     @Option(names = "--json", description = "Print the plan as one JSON object.")
     boolean json;
 
@@ -85,11 +105,20 @@ final class PlanCommand implements Callable<Integer> {
             throw new CliException(e.getMessage().replace("gpus", "--gpus").replace("GPU memory", "--gpu-memory")
                     .replace("ZeRO stage", "--zero"));
         }
+        if (!(peakTflops > 0) || Double.isInfinite(peakTflops)) throw new CliException("--peak-tflops must be positive, not " + peakTflops);
+        if (gpusPerNode < 1) throw new CliException("--gpus-per-node must be at least 1, not " + gpusPerNode);
+        Interconnect link;
+        try {
+            link = interconnect != null ? Interconnect.parse(interconnect) : Interconnect.assumed(gpus, gpusPerNode);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--interconnect: " + e.getMessage());
+        }
         RunPlan run = RunPlan.load(file);
         MemoryPlan m = MemoryPlan.of(run.spec(), options);
+        StepTimePlan time = StepTimePlan.of(run.spec(), run.totalSteps(), gpus, zero, p, mfu, peakTflops * 1e12, link);
         long tokens = run.totalSteps() * run.tokensPerStep();
         double flops = m.flopsPerToken() * tokens;
-        double gpuHours = flops / (mfu * MemoryPlan.H100_BF16_FLOPS) / 3600;
+        double gpuHours = flops / (mfu * peakTflops * 1e12) / 3600;
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();
@@ -104,6 +133,11 @@ final class PlanCommand implements Callable<Integer> {
             j.put("trainingFlops", flops);
             j.put("gpuHoursAtMfu", gpuHours);
             j.put("mfu", mfu);
+            j.put("stepTime", time);
+            j.put("stepSeconds", time.stepSeconds());
+            j.put("tokensPerSecond", time.tokensPerSecond());
+            j.put("effectiveMfu", time.effectiveMfu());
+            j.put("gpuHours", time.gpuHours());
             o.println(Json.MAPPER.writeValueAsString(j));
             return 0;
         }
@@ -116,8 +150,8 @@ final class PlanCommand implements Callable<Integer> {
                 batch.seqLen(), run.tokensPerStep(), m.microBatch(), m.accumulationSteps(), m.accumulationSteps() == 1 ? "" : "s");
         o.printf(Locale.ROOT, "%d stage%s, %,d steps, %s tokens%n", run.stages().size(), run.stages().size() == 1 ? "" : "s",
                 run.totalSteps(), count(tokens));
-        o.printf(Locale.ROOT, "FLOPs: %.3g per token (6N + 12·L·d·T), %.3g in all; estimate at %.0f%% MFU of an H100 (989 TFLOP/s bf16): %,.0f GPU-hours%n",
-                m.flopsPerToken(), flops, mfu * 100, gpuHours);
+        o.printf(Locale.ROOT, "FLOPs: %.3g per token (6N + 12·L·d·T), %.3g in all; compute alone at %.0f%% MFU of %s TFLOP/s: %,.0f GPU-hours%n",
+                m.flopsPerToken(), flops, mfu * 100, trim(peakTflops), gpuHours);
         o.printf(Locale.ROOT, "%nmemory per GPU (%s, ZeRO-%d over %d GPU%s of %s GiB%s):%n", p.name().toLowerCase(Locale.ROOT), zero, gpus,
                 gpus == 1 ? "" : "s", trim(gpuMemory), checkpointing ? ", activation checkpointing" : "");
         row(o, "weights (fp32" + (p == MemoryPlan.Precision.BF16 ? " + bf16 copies)" : ")"), m.weightBytes());
@@ -136,7 +170,34 @@ final class PlanCommand implements Callable<Integer> {
                     ? "with ZeRO-3 (weights, gradients and optimizer state sharded) it needs at least " + need + " GPUs: --gpus " + need + " --zero 3"
                     : "even fully sharded, one micro-batch's activations do not fit: lower batch.microBatch or add --activation-checkpointing");
         }
+        stepTime(o, time);
         return m.fits() ? 0 : Cpt.EXIT_FAILURE;
+    }
+
+    private static void stepTime(PrintWriter o, StepTimePlan t) {
+        o.printf(Locale.ROOT, "%nstep time on %d GPU%s (ZeRO-%d%s; %.0f%% MFU in the compute):%n", t.gpus(), t.gpus() == 1 ? "" : "s",
+                t.zeroStage(), t.gpus() == 1 ? ", nothing to communicate" : ", " + t.interconnect().describe(), t.mfu() * 100);
+        o.printf(Locale.ROOT, "  %-38s %10s   %d micro-batch%s a GPU%n", "compute (forward + backward, a GPU)", ms(t.computeSeconds()),
+                t.microBatchesPerRank(), t.microBatchesPerRank() == 1 ? "" : "es");
+        for (StepTimePlan.Collective c : t.collectives()) {
+            o.printf(Locale.ROOT, "  %-38s %10s   %s, %s exposed; %s%n", c.name(), ms(c.seconds()), gb(c.bytes()), ms(c.exposed()), c.when());
+        }
+        o.printf(Locale.ROOT, "  %-38s %10s   %s tokens/s, %.1f%% MFU%n", "step", ms(t.stepSeconds()), count((long) t.tokensPerSecond()),
+                100 * t.effectiveMfu());
+        o.printf(Locale.ROOT, "  run: %,d steps in %s on %d GPU%s, %,.0f GPU-hours%n", t.steps(), duration(t.wallHours()), t.gpus(),
+                t.gpus() == 1 ? "" : "s", t.gpuHours());
+    }
+
+    static String ms(double seconds) {
+        return String.format(Locale.ROOT, seconds >= 10 ? "%.1f s" : "%.1f ms", seconds >= 10 ? seconds : seconds * 1e3);
+    }
+
+    static String gb(double bytes) {
+        return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
+    }
+
+    static String duration(double hours) {
+        return hours >= 48 ? String.format(Locale.ROOT, "%.1f days", hours / 24) : String.format(Locale.ROOT, "%.1f h", hours);
     }
 
     private static void row(PrintWriter o, String what, long bytes) {

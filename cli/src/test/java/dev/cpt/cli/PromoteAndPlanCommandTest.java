@@ -51,6 +51,20 @@ class PromoteAndPlanCommandTest {
 
         CliRun json = CliRun.run("plan", out.toString(), "--json");
         assertThat(Json.MAPPER.readTree(json.out()).get("fits").asBoolean()).isTrue();
+
+        // The step time on 64 GPUs across machines: compute plus what ZeRO-1's collectives leave exposed.
+        CliRun multi = CliRun.run("plan", out.toString(), "--gpus", "64", "--zero", "1");
+        assertThat(multi.code()).as(multi.err()).isZero();
+        assertThat(multi.out()).contains("step time on 64 GPUs (ZeRO-1, ib-ndr, 50 GB/s", "all-reduce gradients", "all-gather updated weights",
+                "tokens/s", "GPU-hours");
+        var t = Json.MAPPER.readTree(CliRun.run("plan", out.toString(), "--gpus", "64", "--zero", "1", "--json").out());
+        double compute = t.at("/stepTime/computeSeconds").asDouble(), step = t.get("stepSeconds").asDouble();
+        assertThat(step).isGreaterThan(compute);
+        assertThat(t.get("effectiveMfu").asDouble()).isLessThan(0.45).isGreaterThan(0);
+        assertThat(t.get("gpuHours").asDouble()).isCloseTo(step * t.get("steps").asLong() * 64 / 3600, org.assertj.core.data.Percentage.withPercentage(1e-6));
+        // a faster link leaves less exposed
+        var fast = Json.MAPPER.readTree(CliRun.run("plan", out.toString(), "--gpus", "64", "--zero", "1", "--interconnect", "nvlink4", "--json").out());
+        assertThat(fast.get("stepSeconds").asDouble()).isLessThan(step).isGreaterThanOrEqualTo(compute);
     }
 
     @Test
@@ -89,5 +103,8 @@ class PromoteAndPlanCommandTest {
         assertThat(CliRun.run("plan", out.toString(), "--zero", "4").err()).contains("--zero must be 0, 1, 2 or 3");
         assertThat(CliRun.run("plan", out.toString(), "--kernels", "triton").err()).contains("--kernels must be fused or eager, not \"triton\"");
         assertThat(CliRun.run("plan", out.toString(), "--gpus", "0").err()).contains("--gpus must be at least 1");
+        assertThat(CliRun.run("plan", out.toString(), "--gpus", "8", "--interconnect", "carrier-pigeon").err())
+                .contains("--interconnect", "\"carrier-pigeon\"", "nvlink4", "GB/s");
+        assertThat(CliRun.run("plan", out.toString(), "--peak-tflops", "0").err()).contains("--peak-tflops must be positive");
     }
 }
