@@ -22,14 +22,24 @@ public enum EvalTask {
     OPENBOOKQA("openbookqa", Kind.MULTIPLE_CHOICE, List.of("acc", "acc_norm")),
     /** piqa.yaml: "Question: {goal}\nAnswer:", choices [sol1, sol2], gold = label. */
     PIQA("piqa", Kind.MULTIPLE_CHOICE, List.of("acc", "acc_norm")),
-    /** mmlu/default, zero-shot: the subject's description, the question with A.–D., choices " A"–" D". */
+    /** mmlu/default: the subject's description (once, before any shots), the question with A.–D., choices " A"–" D". */
     MMLU("mmlu", Kind.MULTIPLE_CHOICE, List.of("acc")),
     /** truthfulqa_mc1.yaml: the fixed six-QA primer, "Q: {question}\nA:", mc1_targets, gold 0. */
     TRUTHFULQA_MC1("truthfulqa_mc1", Kind.MULTIPLE_CHOICE, List.of("acc")),
     /** truthfulqa_mc2.yaml: the same prompt on mc2_targets; acc = the normalized probability of the true answers. */
     TRUTHFULQA_MC2("truthfulqa_mc2", Kind.TRUE_MASS, List.of("acc")),
     /** lambada_openai.yaml: all but the last space-separated word, then " " + the last word. */
-    LAMBADA("lambada", Kind.LOGLIKELIHOOD, List.of("perplexity", "acc"));
+    LAMBADA("lambada", Kind.LOGLIKELIHOOD, List.of("perplexity", "acc")),
+    /**
+     * triviaqa/default.yaml (rc.nocontext): "Question: {question}?\nAnswer:", greedy until "\n", ".", ",",
+     * exact match against any of answer.aliases.
+     */
+    TRIVIAQA("triviaqa", Kind.GENERATE_UNTIL, List.of("exact_match")),
+    /**
+     * nq_open.yaml: the description "Answer these questions:\n\n", "Q: {question}?\nA:", greedy until
+     * "\n", ".", ",", exact match (articles ignored) against any of answer; few-shot examples end in "\n".
+     */
+    NQ_OPEN("nq_open", Kind.GENERATE_UNTIL, List.of("exact_match"));
 
     /** How an item's log-likelihoods become its metrics. */
     public enum Kind {
@@ -38,8 +48,13 @@ public enum EvalTask {
         /** One request per choice: the probability mass of the true choices, normalized over all. */
         TRUE_MASS,
         /** One request: its log-likelihood (for perplexity) and whether it was the greedy continuation (acc). */
-        LOGLIKELIHOOD
+        LOGLIKELIHOOD,
+        /** One greedy generation, cut at the task's stop strings and filtered, then exact match against the answers. */
+        GENERATE_UNTIL
     }
+
+    /** nq_open.yaml's description, written once before the few-shot examples and the question. */
+    static final String NQ_OPEN_DESCRIPTION = "Answer these questions:\n\n";
 
     /** truthfulqa_mc1.yaml's primer: six question–answer pairs, then the question. */
     static final String TRUTHFULQA_PRIMER = """
@@ -86,6 +101,45 @@ public enum EvalTask {
     /** The metrics results.json reports, in the harness's order. */
     public List<String> metrics() {
         return metrics;
+    }
+
+    /** The harness's output_type for the task's requests. */
+    public String outputType() {
+        return switch (kind) {
+            case MULTIPLE_CHOICE, TRUE_MASS -> "multiple_choice";
+            case LOGLIKELIHOOD -> "loglikelihood";
+            case GENERATE_UNTIL -> "generate_until";
+        };
+    }
+
+    /**
+     * The filter whose name the harness appends to the task's metric keys: the generative tasks'
+     * {@code remove_whitespace} (strip, then take_first), {@code none} for the rest.
+     */
+    public String filter() {
+        return kind == Kind.GENERATE_UNTIL ? "remove_whitespace" : "none";
+    }
+
+    /** A generative task's stop strings and exact-match rules. */
+    public ExactMatch exactMatch() {
+        return switch (this) {
+            case TRIVIAQA -> ExactMatch.TRIVIAQA;
+            case NQ_OPEN -> ExactMatch.NQ_OPEN;
+            default -> throw new IllegalStateException(id + " is not a generative task");
+        };
+    }
+
+    /** The text between few-shot examples (the harness's fewshot_delimiter): nq_open's "\n", else "\n\n". */
+    public String fewshotDelimiter() {
+        return this == NQ_OPEN ? "\n" : "\n\n";
+    }
+
+    /**
+     * Whether the task's config fixes num_fewshot at 0, so that the harness ignores a --num_fewshot
+     * (truthfulqa_mc1 and mc2, whose primer stands in for shots).
+     */
+    public boolean zeroShotOnly() {
+        return this == TRUTHFULQA_MC1 || this == TRUTHFULQA_MC2;
     }
 
     /** Whether a larger value of {@code metric} is better (the harness's higher_is_better). */
@@ -151,11 +205,14 @@ public enum EvalTask {
                 List<String> choices = texts(item, "choices");
                 if (choices.size() != 4) throw new BadItemException("choices must hold 4 answers (A–D), not " + choices.size());
                 String subject = text(item, "subject");
-                StringBuilder prompt = new StringBuilder("The following are multiple choice questions (with answers) about ")
-                        .append(subject.replace('_', ' ')).append(".\n\n").append(pythonStrip(text(item, "question"), true, true));
+                String description = "The following are multiple choice questions (with answers) about " + subject.replace('_', ' ')
+                        + ".\n\n";
+                StringBuilder prompt = new StringBuilder(pythonStrip(text(item, "question"), true, true));
                 for (int i = 0; i < 4; i++) prompt.append('\n').append(MMLU_LETTERS.get(i)).append(". ").append(choices.get(i));
                 prompt.append("\nAnswer:");
-                yield choiceDoc(docId, line, prompt.toString(), MMLU_LETTERS, index(item, "answer", 4, "choices"));
+                TaskDoc d = choiceDoc(docId, line, prompt.toString(), MMLU_LETTERS, index(item, "answer", 4, "choices"));
+                yield new TaskDoc(docId, line, description + d.query(), d.choices(), d.continuations(), d.gold(), d.trueChoices(),
+                        description, d.query(), d.shotTarget(), List.of());
             }
             case TRUTHFULQA_MC1, TRUTHFULQA_MC2 -> {
                 String field = this == TRUTHFULQA_MC1 ? "mc1_targets" : "mc2_targets";
@@ -184,7 +241,23 @@ public enum EvalTask {
                 String target = " " + words[words.length - 1];
                 yield new TaskDoc(docId, line, context, List.of(target), List.of(target), 0, List.of());
             }
+            case TRIVIAQA -> {
+                List<String> aliases = texts(object(item, "answer"), "answer.", "aliases");
+                if (aliases.isEmpty()) throw new BadItemException("answer.aliases holds no answers");
+                yield generativeDoc(docId, line, "", "Question: " + text(item, "question") + "?\nAnswer:", aliases);
+            }
+            case NQ_OPEN -> {
+                List<String> answers = texts(item, "answer");
+                if (answers.isEmpty()) throw new BadItemException("answer holds no answers");
+                yield generativeDoc(docId, line, NQ_OPEN_DESCRIPTION, "Q: " + text(item, "question") + "?\nA:", answers);
+            }
         };
+    }
+
+    /** A generate_until item: no choices; as a few-shot example it answers with its first answer, as the harness does. */
+    private static TaskDoc generativeDoc(int docId, int line, String description, String query, List<String> answers) {
+        return new TaskDoc(docId, line, description + query, List.of(), List.of(), 0, List.of(), description, query, answers.getFirst(),
+                List.copyOf(answers));
     }
 
     /** The harness's default target_delimiter, " ", before each choice. */

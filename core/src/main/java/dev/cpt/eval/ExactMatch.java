@@ -29,9 +29,7 @@ public record ExactMatch(List<String> until, List<Pattern> regexesToIgnore, bool
 
     /** The generation before the first of {@code until}. */
     public String cut(String generation) {
-        String s = generation;
-        for (String term : until) if (!term.isEmpty()) s = s.split(Pattern.quote(term), -1)[0];
-        return s;
+        return UntilGenerator.cut(generation, until);
     }
 
     /** The answer as the filter leaves it: cut, then stripped of whitespace on both sides. */
