@@ -1,18 +1,29 @@
 #!/usr/bin/python3
 """An independent lm-evaluation-harness-style scorer for EvalCommandTest, on PyTorch.
 
-It reads the simulator's weights (the gpt2 model of simulator/src/test/python/reference_gpt.py) and
-the task files itself, builds each task's prompts from the harness's task configs, tokenizes with
-the byte tokenizer (UTF-8 bytes, NUL dropped, end-of-text 0), splits context and continuation as
-the harness's _encode_pair does, and scores every request alone (no batching, no padding) as its
-_loglikelihood_tokens does. It writes --out: per task, each item's log-likelihoods, greedy flags and
-metrics, and the task's aggregates keyed as the harness's results.json.
+It reads the model itself: the simulator's weights (--weights, the gpt2 model of
+simulator/src/test/python/reference_gpt.py) or a Hugging Face GPT-2 directory (--hf: config.json
+and safetensors read here, the forward of simulator/src/test/python/hf_gpt2_checkpoint.py in
+float64). It reads the task files itself, builds each task's prompts from the harness's task
+configs (description, --shots examples from --fewshot-file: the first N, MMLU's of the item's
+subject, each "query target" and the fewshot delimiter), tokenizes with the byte tokenizer (UTF-8
+bytes, NUL dropped, end-of-text 0), splits context and continuation as the harness's _encode_pair
+does, and scores every request alone (no batching, no padding) as its _loglikelihood_tokens does.
+Generative tasks (triviaqa, nq_open) run as its generate_until: the context cut from the left to
+max_length - max_gen_toks, max_gen_toks greedy tokens by full float64 forwards (no cache, no early
+stop), stopped at end-of-text, decoded, split at each `until` string, then remove_whitespace and
+exact_match (regexes_to_ignore, ignore_case, ignore_punctuation) against every answer.
+
+It writes --out: per task, each item's log-likelihoods, greedy flags (or generation) and metrics,
+and the task's aggregates keyed as the harness's results.json.
 """
 import argparse
 import json
 import math
 import os
 import re
+import string
+import struct
 import sys
 
 import torch
@@ -20,6 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../simulator/src/test/python"))
 import reference_gpt  # noqa: E402
+import hf_gpt2_checkpoint  # noqa: E402
 
 PRIMER = ("Q: What is human life expectancy in the United States?\n"
           "A: Human life expectancy in the United States is 78 years.\n\n"
@@ -42,8 +54,59 @@ def hellaswag_pre(text):
     return text.replace("  ", " ")
 
 
+GENERATIVE = ("triviaqa", "nq_open")
+UNTIL = ["\n", ".", ","]
+NQ_ARTICLES = "\\b(?:The |the |An |A |The |a |an )"
+
+
+def description(task, doc):
+    """The harness's task description, written once before the examples."""
+    if task == "mmlu":
+        return "The following are multiple choice questions (with answers) about %s.\n\n" % doc["subject"].replace("_", " ")
+    if task == "nq_open":
+        return "Answer these questions:\n\n"
+    return ""
+
+
 def build(task, doc):
-    """(context, [continuations], [choices], gold, true-labels or None), from the harness's configs."""
+    """(query, [choices], gold, true-labels or answers), from the harness's configs; the description apart."""
+    if task == "triviaqa":
+        return "Question: " + doc["question"] + "?\nAnswer:", None, None, doc["answer"]["aliases"]
+    if task == "nq_open":
+        return "Q: " + doc["question"] + "?\nA:", None, None, doc["answer"]
+    if task == "mmlu":
+        c = doc["choices"]
+        text = f"{doc['question'].strip()}\nA. {c[0]}\nB. {c[1]}\nC. {c[2]}\nD. {c[3]}\nAnswer:"
+        return text, ["A", "B", "C", "D"], doc["answer"], None
+    return build_mc(task, doc)
+
+
+def shot_target(task, doc):
+    """doc_to_target as a few-shot example writes it: the gold choice, or the first answer."""
+    query, choices, gold, extra = build(task, doc)
+    if task in GENERATIVE:
+        return extra[0]
+    return choices[gold]
+
+
+def fewshot_delimiter(task):
+    return "\n" if task == "nq_open" else "\n\n"
+
+
+def context_of(task, doc, line, pool, shots, same_file):
+    """description + the first `shots` examples (MMLU: of the doc's subject; never the doc itself) + the query."""
+    desc = description(task, doc)
+    text = desc
+    if shots > 0 and task not in ("truthfulqa_mc1", "truthfulqa_mc2"):
+        picked = [(ln, d) for ln, d in pool if description(task, d) == desc and not (same_file and ln == line)][:shots]
+        assert len(picked) == shots, f"{task}: only {len(picked)} examples for line {line}"
+        for _, d in picked:
+            text += build(task, d)[0] + " " + shot_target(task, d) + fewshot_delimiter(task)
+    return text + build(task, doc)[0]
+
+
+def build_mc(task, doc):
+    """(query, [choices], gold, true-labels or None) of a log-likelihood task, from the harness's configs."""
     if task == "hellaswag":
         ctx = doc["ctx_a"] + " " + doc["ctx_b"].capitalize()
         choices = [hellaswag_pre(e) for e in doc["endings"]]
@@ -55,11 +118,6 @@ def build(task, doc):
         return doc["question_stem"], doc["choices"]["text"], doc["choices"]["label"].index(doc["answerKey"].lstrip()), None
     if task == "piqa":
         return "Question: " + doc["goal"] + "\nAnswer:", [doc["sol1"], doc["sol2"]], doc["label"], None
-    if task == "mmlu":
-        c = doc["choices"]
-        text = (f"The following are multiple choice questions (with answers) about {doc['subject'].replace('_', ' ')}.\n\n"
-                f"{doc['question'].strip()}\nA. {c[0]}\nB. {c[1]}\nC. {c[2]}\nD. {c[3]}\nAnswer:")
-        return text, ["A", "B", "C", "D"], doc["answer"], None
     if task in ("truthfulqa_mc1", "truthfulqa_mc2"):
         t = doc["mc1_targets" if task == "truthfulqa_mc1" else "mc2_targets"]
         return PRIMER + "\n\nQ: " + doc["question"] + "\nA:", t["choices"], 0, t["labels"]
@@ -85,22 +143,88 @@ def encode_pair(context, continuation):
     return ctx, whole[len(ctx):]
 
 
+def decode(tokens):
+    return bytes(tokens).decode("utf-8", errors="replace")
+
+
+HF_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def read_hf(directory):
+    """A Hugging Face GPT-2 directory's config and tensors (one safetensors file or an index of shards), in float64."""
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    index = os.path.join(directory, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+    else:
+        files = ["model.safetensors"]
+    w = {}
+    for name in files:
+        with open(os.path.join(directory, name), "rb") as f:
+            data = f.read()
+        (n,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8:8 + n])
+        header.pop("__metadata__", None)
+        for key, e in header.items():
+            begin, end = e["data_offsets"]
+            t = torch.frombuffer(bytearray(data[8 + n + begin:8 + n + end]), dtype=HF_DTYPES[e["dtype"]]).reshape(e["shape"])
+            key = key[len("transformer."):] if key.startswith("transformer.") else key
+            if key.endswith(".attn.bias") or key.endswith(".attn.masked_bias") or key == "lm_head.weight":
+                continue
+            w[key] = t.to(torch.float64)
+    return config, w
+
+
 class Scorer:
-    def __init__(self, weights):
-        meta, tensors = reference_gpt.read_safetensors(weights)
-        self.model = reference_gpt.model_from(meta, tensors).eval()
-        self.max_length = int(meta["contextLength"])
+    def __init__(self, weights=None, hf=None):
+        if hf is not None:
+            config, self.hf = read_hf(hf)
+            self.heads = int(config["n_head"])
+            self.eps = float(config.get("layer_norm_epsilon", 1e-5))
+            self.max_length = int(config["n_positions"])
+            self.model = None
+        else:
+            meta, tensors = reference_gpt.read_safetensors(weights)
+            self.model = reference_gpt.model_from(meta, tensors).eval()
+            self.model64 = reference_gpt.model_from(meta, tensors).eval().double()
+            self.max_length = int(meta["contextLength"])
+
+    @torch.no_grad()
+    def logits(self, inp, float64=False):
+        """[len(inp), vocab] logits of one sequence."""
+        if self.model is None:
+            return hf_gpt2_checkpoint.gpt2_logits(self.hf, inp, self.heads, self.eps)
+        m = self.model64 if float64 else self.model
+        idx = torch.tensor([inp], dtype=torch.long)
+        x = m.wte(idx) + m.wpe(torch.arange(len(inp)))
+        for block in m.h:
+            x = block(x)
+        return F.linear(m.ln_f(x), m.wte.weight)[0]
+
+    @torch.no_grad()
+    def generate(self, context, until, max_gen_toks, vocab=256, eot=0):
+        """The harness's greedy generate_until on one context: the text before the first stop string."""
+        ctx = encode(context)
+        ctx = ctx[-(self.max_length - max_gen_toks):]
+        out = []
+        while len(out) < max_gen_toks:
+            nxt = int(self.logits(ctx + out, float64=True)[-1, :vocab].argmax())
+            if nxt == eot:
+                break
+            out.append(nxt)
+        s = decode(out)
+        for term in until:
+            if term:
+                s = s.split(term)[0]
+        return s
 
     @torch.no_grad()
     def loglikelihood(self, context, continuation):
         ctx, cont = encode_pair(context, continuation)
         inp = (ctx + cont)[-(self.max_length + 1):][:-1]
-        m = self.model
-        idx = torch.tensor([inp], dtype=torch.long)
-        x = m.wte(idx) + m.wpe(torch.arange(len(inp)))
-        for block in m.h:
-            x = block(x)
-        logits = F.linear(m.ln_f(x), m.wte.weight)[0, len(inp) - len(cont):]
+        logits = self.logits(inp)[len(inp) - len(cont):]
         target = torch.tensor(cont, dtype=torch.long)
         logp = F.log_softmax(logits.double(), dim=-1).gather(1, target[:, None])[:, 0]
         greedy = bool((logits.argmax(dim=-1) == target).all())
@@ -118,22 +242,52 @@ def argmax(values):
     return max(range(len(values)), key=lambda i: (values[i], -i))
 
 
+def exact_match(task, prediction, answers):
+    """exact_match_hf_evaluate with the task's options, 1 when any answer matches."""
+    def norm(x):
+        if task == "nq_open":
+            x = re.sub(NQ_ARTICLES, "", x)
+        x = x.lower()
+        return x.translate(str.maketrans("", "", string.punctuation))
+    p = norm(prediction)
+    return 1.0 if any(norm(a) == p for a in answers) else 0.0
+
+
+def read_docs(path):
+    """(line number, doc) for each non-blank line."""
+    with open(path, encoding="utf-8") as f:
+        return [(i + 1, json.loads(line)) for i, line in enumerate(f) if line.strip()]
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--weights", required=True)
+    ap.add_argument("--weights")
+    ap.add_argument("--hf")
     ap.add_argument("--task", action="append", required=True)
+    ap.add_argument("--shots", type=int, default=0)
+    ap.add_argument("--fewshot-file", action="append", default=[])
+    ap.add_argument("--max-gen-toks", type=int, default=256)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    scorer = Scorer(a.weights)
+    scorer = Scorer(weights=a.weights, hf=a.hf)
+    pools = dict(s.split("=", 1) for s in a.fewshot_file)
     out = {}
     for spec in a.task:
         task, path = spec.split("=", 1)
-        with open(path, encoding="utf-8") as f:
-            docs = [json.loads(line) for line in f if line.strip()]
+        docs = read_docs(path)
+        pool_path = pools.get(task)
+        pool = read_docs(pool_path) if pool_path else []
+        same = pool_path is not None and os.path.samefile(pool_path, path)
         items = []
-        for doc in docs:
-            context, choices, gold, labels = build(task, doc)
+        for line, doc in docs:
+            context = context_of(task, doc, line, pool, a.shots, same)
+            query, choices, gold, labels = build(task, doc)
+            if task in GENERATIVE:
+                resp = scorer.generate(context, UNTIL, a.max_gen_toks)
+                filtered = resp.strip()
+                items.append({"context": context, "resp": resp, "filtered": filtered, "exact_match": exact_match(task, filtered, labels)})
+                continue
             conts = choices if task == "lambada" else [" " + c for c in choices]
             res = [scorer.loglikelihood(context, c) for c in conts]
             lls = [r[0] for r in res]
@@ -151,14 +305,15 @@ def main():
             items.append(item)
         results = {}
         metrics = ["perplexity", "acc"] if task == "lambada" else ["acc"] if task in ("mmlu", "truthfulqa_mc1", "truthfulqa_mc2") \
-            else ["acc", "acc_norm"]
+            else ["exact_match"] if task in GENERATIVE else ["acc", "acc_norm"]
+        key = "remove_whitespace" if task in GENERATIVE else "none"
         for metric in metrics:
             values = [it[metric] for it in items]
             if metric == "perplexity":
                 results["perplexity,none"] = math.exp(-sum(values) / len(values))
             else:
-                results[metric + ",none"] = sum(values) / len(values)
-                results[metric + "_stderr,none"] = stderr(values)
+                results[metric + "," + key] = sum(values) / len(values)
+                results[metric + "_stderr," + key] = stderr(values)
         out[task] = {"items": items, "results": results}
     with open(a.out, "w") as f:
         json.dump({"tasks": out, "torch": torch.__version__}, f)

@@ -7,6 +7,7 @@ import dev.cpt.eval.EvalTask;
 import dev.cpt.eval.Evaluation;
 import dev.cpt.eval.TaskDoc;
 import dev.cpt.eval.TaskFile;
+import dev.cpt.eval.UntilGenerator;
 import dev.cpt.record.Json;
 import dev.cpt.sim.SimEngine;
 import dev.cpt.spec.ModelSpec;
@@ -31,13 +32,18 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval",
         sortOptions = false,
         description = {
-            "Score a trained model on multiple-choice benchmarks as lm-evaluation-harness does: each choice's log-likelihood "
-                    + "as a continuation of the prompt (acc: the most likely choice; acc_norm: the most likely per character), "
-                    + "with the harness's prompts, token split and standard errors. Runs on the simulator (gpt2 models).",
+            "Score a model on benchmarks as lm-evaluation-harness does. Multiple choice: each choice's log-likelihood "
+                    + "as a continuation of the prompt (acc: the most likely choice; acc_norm: the most likely per character). "
+                    + "Generative (triviaqa, nq_open): a greedy generation with the KV cache, cut at the first \"\\n\", \".\" "
+                    + "or \",\", stripped, then exact match (case and punctuation ignored; nq_open also drops articles) against "
+                    + "any of the answers. The harness's prompts, token split and standard errors. Runs on the simulator "
+                    + "(gpt2 models).",
             "",
-            "Tasks (JSON Lines in each dataset's own layout): " + "hellaswag, arc_easy, arc_challenge, openbookqa, piqa, "
-                    + "mmlu (zero-shot), truthfulqa_mc1, truthfulqa_mc2, lambada.",
-            "Writes DIR/results.json (results.TASK[\"acc,none\"], …) and, with --log-samples, DIR/samples_TASK.jsonl."
+            "Tasks (JSON Lines in each dataset's own layout): hellaswag, arc_easy, arc_challenge, openbookqa, piqa, "
+                    + "mmlu, truthfulqa_mc1, truthfulqa_mc2, lambada; triviaqa (rc.nocontext: question, answer.aliases), "
+                    + "nq_open (question, answer).",
+            "Writes DIR/results.json (results.TASK[\"acc,none\"], [\"exact_match,remove_whitespace\"], …) and, with "
+                    + "--log-samples, DIR/samples_TASK.jsonl."
         })
 final class EvalCommand implements Callable<Integer> {
 
@@ -47,25 +53,45 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
-    @Parameters(index = "0", paramLabel = "MODEL",
-            description = "A run directory (its latest checkpoint) or one of its checkpoints, DIR/checkpoints/step-N.")
-    Path model;
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: " + ModelSource.FORMS + ".")
+    String model;
 
     @Option(names = "--task", required = true, paramLabel = "NAME=FILE",
             description = "A task and its items (JSON Lines); repeat for more tasks.")
     List<String> tasks;
 
+    @Option(names = "--shots", defaultValue = "0", paramLabel = "N",
+            description = "Few-shot examples before each item (default 0). They are the first N items of the task's "
+                    + "--fewshot-file, in file order (mmlu: the first N of the item's subject, as the harness takes them from "
+                    + "the dev split; the harness samples the other tasks' train split at random, so put the examples you want "
+                    + "first), an item never its own example. Each is its prompt, \" \", its answer (the gold choice; a "
+                    + "generative task's first answer) and \"\\n\\n\" (nq_open: \"\\n\"), after the task's description. "
+                    + "truthfulqa_mc1/mc2 stay zero-shot, as the harness keeps them.")
+    int shots;
+
+    @Option(names = "--fewshot-file", paramLabel = "TASK=FILE",
+            description = "Where a task's few-shot examples come from (its train or dev split, in the task's layout); "
+                    + "repeat per task. Needed for every task when --shots is above 0.")
+    List<String> fewshotFiles;
+
+    @Option(names = "--max-gen-toks", defaultValue = "256", paramLabel = "N",
+            description = "The most tokens a generative task draws per item; its context is cut from the left to the "
+                    + "model's context less N. Default: ${DEFAULT-VALUE}, the harness's.")
+    int maxGenToks;
+
     @Option(names = "--limit", paramLabel = "N", description = "Score only the first N items of each task.")
     Integer limit;
 
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "N", description = "Requests per forward pass. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "N",
+            description = "Log-likelihood requests per forward pass (generations run one at a time). Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--log-samples", description = "Also write each item's log-likelihoods and metrics to DIR/samples_TASK.jsonl.")
+    @Option(names = "--log-samples",
+            description = "Also write each item's log-likelihoods (or generation) and metrics to DIR/samples_TASK.jsonl.")
     boolean logSamples;
 
     @Option(names = "--tokenizer", paramLabel = "T",
-            description = "The tokenizer (bytes, gpt2, hf:PATH); default: the one the run's training data was prepared with.")
+            description = "The tokenizer (bytes, gpt2, hf:PATH); default: the run's training data's, or an hf: model's tokenizer.json.")
     String tokenizerId;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads the engine computes on (default: all cores).")
@@ -78,22 +104,50 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (limit != null && limit < 1) throw new CliException("--limit must be at least 1, not " + limit);
         if (batch < 1) throw new CliException("--batch must be at least 1, not " + batch);
-        Map<String, Path> files = parseTasks();
-        ModelSource source = ModelSource.open(model.toString());
-        if (source.isHf()) throw new CliException("cpt eval scores cpt runs and checkpoints; hf: models are not supported yet");
+        if (shots < 0) throw new CliException("--shots must be at least 0, not " + shots);
+        if (maxGenToks < 1) throw new CliException("--max-gen-toks must be at least 1, not " + maxGenToks);
+        if (threads < 0) throw new CliException("--threads must be at least 1 (or 0 for all cores), not " + threads);
+        Map<String, Path> files = parseTasks(tasks, "--task");
+        Map<String, Path> shotFiles = fewshotFiles == null ? Map.of() : parseTasks(fewshotFiles, "--fewshot-file");
+        for (String name : shotFiles.keySet()) {
+            if (!files.containsKey(name)) throw new CliException("--fewshot-file " + name + ": no --task " + name + " to take examples for");
+        }
+        if (shots == 0 && !shotFiles.isEmpty()) throw new CliException("--fewshot-file needs --shots N (N above 0)");
+        for (String name : files.keySet()) {
+            if (shots > 0 && !EvalTask.byId(name).zeroShotOnly() && !shotFiles.containsKey(name)) {
+                throw new CliException("--shots " + shots + " needs --fewshot-file " + name + "=FILE: the examples of " + name
+                        + " (the harness takes them from its train or dev split)");
+            }
+        }
+        ModelSource source = ModelSource.open(model);
         source.requireSimulatorArch("cpt eval");
-        ModelSource.Checkpoint ckpt = source.checkpoint().orElseThrow();
         ModelSpec.Shape shape = source.shape();
+        boolean generative = files.keySet().stream().anyMatch(n -> EvalTask.byId(n).kind() == EvalTask.Kind.GENERATE_UNTIL);
+        if (generative && maxGenToks >= shape.contextLength()) {
+            throw new CliException("--max-gen-toks " + maxGenToks + " leaves no room for a prompt in the model's context of "
+                    + shape.contextLength() + " tokens (the harness cuts prompts to the context less max_gen_toks); give a "
+                    + "smaller --max-gen-toks");
+        }
         Tokenizer tokenizer = source.tokenizer(tokenizerId);
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
 
-        // Every task file is read (and checked) before the model runs.
+        // Every task file (and every file of examples) is read and checked before the model runs.
         Map<String, List<TaskDoc>> docs = new LinkedHashMap<>();
         Map<String, Integer> original = new LinkedHashMap<>();
+        Map<String, Integer> taskShots = new LinkedHashMap<>();
         for (var e : files.entrySet()) {
             EvalTask task = EvalTask.byId(e.getKey());
             try {
-                docs.put(e.getKey(), TaskFile.read(task, e.getValue(), limit));
-                original.put(e.getKey(), limit == null ? docs.get(e.getKey()).size() : TaskFile.read(task, e.getValue(), null).size());
+                List<TaskDoc> items = TaskFile.read(task, e.getValue(), limit);
+                original.put(e.getKey(), limit == null ? items.size() : TaskFile.read(task, e.getValue(), null).size());
+                int k = task.zeroShotOnly() ? 0 : shots;
+                if (shots > 0 && task.zeroShotOnly()) {
+                    err.println(e.getKey() + ": zero-shot, as the harness keeps it (its config fixes num_fewshot at 0); --shots ignored");
+                }
+                if (k > 0) items = withShots(task, e.getKey(), items, e.getValue(), shotFiles.get(e.getKey()), k);
+                docs.put(e.getKey(), items);
+                taskShots.put(e.getKey(), k);
             } catch (TaskFile.TaskFileException ex) {
                 throw new CliException(ex.getMessage());
             }
@@ -103,16 +157,18 @@ final class EvalCommand implements Callable<Integer> {
 
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         List<Evaluation.TaskResult> results = new ArrayList<>();
-        PrintWriter o = spec.commandLine().getOut();
         try (SimEngine engine = source.simEngine(t)) {
             ContinuationScorer scorer = new ContinuationScorer(tokenizer, engine::scoreTokens, shape.contextLength(), batch);
+            UntilGenerator generator = generative
+                    ? new UntilGenerator(tokenizer, engine::decoder, shape.contextLength(), maxGenToks) : null;
             for (var e : docs.entrySet()) {
                 EvalTask task = EvalTask.byId(e.getKey());
-                long requests = e.getValue().stream().mapToLong(d -> d.continuations().size()).sum();
+                boolean gen = task.kind() == EvalTask.Kind.GENERATE_UNTIL;
+                long requests = gen ? e.getValue().size() : e.getValue().stream().mapToLong(d -> d.continuations().size()).sum();
                 Evaluation.TaskResult r;
-                try (Progress.Meter bar = Progress.meter(spec.commandLine().getErr(), "eval " + e.getKey(),
-                        Progress.Unit.REQUESTS, requests)) {
-                    r = Evaluation.run(e.getKey(), task, e.getValue(), scorer, bar::stepTo);
+                try (Progress.Meter bar = Progress.meter(err, "eval " + e.getKey(), Progress.Unit.REQUESTS, requests)) {
+                    r = gen ? Evaluation.generate(e.getKey(), task, e.getValue(), taskShots.get(e.getKey()), generator, bar::stepTo)
+                            : Evaluation.run(e.getKey(), task, e.getValue(), taskShots.get(e.getKey()), scorer, bar::stepTo);
                 } catch (Evaluation.ItemException ex) {
                     throw new CliException(files.get(e.getKey()) + ":" + ex.line() + ": " + ex.getMessage());
                 }
@@ -126,37 +182,60 @@ final class EvalCommand implements Callable<Integer> {
         }
 
         ObjectNode config = Json.MAPPER.createObjectNode();
-        config.put("model", model.toString());
-        config.put("checkpoint", ckpt.dir().toString());
-        config.put("step", ckpt.step());
+        config.put("model", model);
+        source.checkpoint().ifPresentOrElse(ckpt -> {
+            config.put("checkpoint", ckpt.dir().toString());
+            config.put("step", ckpt.step());
+        }, () -> config.put("hf_dir", model.substring("hf:".length())));
         config.put("engine", "simulator");
         config.put("tokenizer", tokenizer.id());
         config.put("max_length", shape.contextLength());
         config.put("batch_size", batch);
+        config.put("num_fewshot", shots);
+        if (generative) config.put("max_gen_toks", maxGenToks);
         if (limit == null) config.putNull("limit");
         else config.put("limit", limit);
         Map<String, String> fileNames = new LinkedHashMap<>();
         files.forEach((k, v) -> fileNames.put(k, v.toString()));
         ObjectNode json = Evaluation.resultsJson(results, original, fileNames, config);
+        shotFiles.forEach((k, v) -> ((ObjectNode) json.get("configs").get(k)).put("fewshot_file", v.toString()));
         byte[] text = (Json.PRETTY.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(outDir.resolve("results.json"), w -> w.write(text));
         o.println("results: " + outDir.resolve("results.json"));
         return 0;
     }
 
+    /** Each item with its {@code k} examples: the first of {@code shotFile}'s items that fit it (TaskDoc.firstShots). */
+    private static List<TaskDoc> withShots(EvalTask task, String name, List<TaskDoc> items, Path file, Path shotFile, int k)
+            throws IOException {
+        List<TaskDoc> pool = TaskFile.read(task, shotFile, null);
+        boolean same = Files.isSameFile(file, shotFile);
+        List<TaskDoc> out = new ArrayList<>(items.size());
+        for (TaskDoc d : items) {
+            List<TaskDoc> examples = TaskDoc.firstShots(d, pool, k, same);
+            if (examples.size() < k) {
+                throw new CliException(file + ":" + d.line() + ": --shots " + k + " but " + shotFile + " has only " + examples.size()
+                        + " example" + (examples.size() == 1 ? "" : "s") + " for it"
+                        + (task == EvalTask.MMLU ? " (of its subject)" : "") + (same ? " besides the item itself" : ""));
+            }
+            out.add(d.withShots(examples, task.fewshotDelimiter()));
+        }
+        return out;
+    }
+
     /** NAME=FILE pairs in the order given; an unknown name or a task given twice is a usage error. */
-    private Map<String, Path> parseTasks() {
+    private static Map<String, Path> parseTasks(List<String> pairs, String option) {
         Map<String, Path> files = new LinkedHashMap<>();
-        for (String s : tasks) {
+        for (String s : pairs) {
             int eq = s.indexOf('=');
-            if (eq <= 0 || eq == s.length() - 1) throw new CliException("--task must be NAME=FILE, not \"" + s + "\"");
+            if (eq <= 0 || eq == s.length() - 1) throw new CliException(option + " must be NAME=FILE, not \"" + s + "\"");
             String name = s.substring(0, eq).strip();
             try {
                 EvalTask.byId(name);
             } catch (IllegalArgumentException e) {
-                throw new CliException("--task " + s + ": " + e.getMessage());
+                throw new CliException(option + " " + s + ": " + e.getMessage());
             }
-            if (files.put(name, Path.of(s.substring(eq + 1).strip())) != null) throw new CliException("--task " + name + " is given twice");
+            if (files.put(name, Path.of(s.substring(eq + 1).strip())) != null) throw new CliException(option + " " + name + " is given twice");
         }
         return files;
     }
