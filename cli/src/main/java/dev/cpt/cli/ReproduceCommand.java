@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
             "",
             "Runs from the project's root (the specs name data/builtin/...); builds the built-in corpora first when "
                     + "data/builtin is missing. A rerun reuses finished runs and resumes interrupted ones. "
-                    + "Full (3 seeds, both scales): about 80 min on 2 cores; --quick (1/3 of the steps, 2 seeds): about 15 min, "
+                    + "Full (3 seeds, both scales): 76 min measured on 2 cores; --quick (1/3 of the steps, 2 seeds): 18 min, "
                     + "a smoke run whose shorter budgets change some verdicts (examples/paper/README.md)."
         })
 final class ReproduceCommand implements Callable<Integer> {
