@@ -65,19 +65,14 @@ public record StepTimePlan(int gpus, int zeroStage, Interconnect interconnect, d
 
         List<Collective> c = new ArrayList<>();
         if (gpus > 1) {
-            switch (zeroStage) {
-                case 0, 1 -> {
-                    double t = 2 * share * g / bw;
-                    c.add(new Collective("all-reduce gradients", 2 * share * g, t, hidden(t, lastBackward, t / blocks),
-                            "in buckets during the last micro-batch's backward"));
-                }
-                default -> {
-                    double t = share * g / bw;
-                    if (zeroStage == 2) {
-                        c.add(new Collective("reduce-scatter gradients", share * g, t, hidden(t, lastBackward, t / blocks),
-                                "in buckets during the last micro-batch's backward"));
-                    }
-                }
+            if (zeroStage <= 1) {
+                double t = 2 * share * g / bw;
+                c.add(new Collective("all-reduce gradients", 2 * share * g, t, hidden(t, lastBackward, t / blocks),
+                        "in buckets during the last micro-batch's backward"));
+            } else if (zeroStage == 2) {
+                double t = share * g / bw;
+                c.add(new Collective("reduce-scatter gradients", share * g, t, hidden(t, lastBackward, t / blocks),
+                        "in buckets during the last micro-batch's backward"));
             }
             if (zeroStage == 1 || zeroStage == 2) {
                 double t = share * w / bw;
@@ -85,13 +80,13 @@ public record StepTimePlan(int gpus, int zeroStage, Interconnect interconnect, d
             }
             if (zeroStage == 3) {
                 double gather = share * w / bw;
-                double fwd = gather * m, bwd = gather * m, rs = share * g / bw;
+                double rs = share * g / bw;
                 // Per micro-batch the gathers run one block ahead of the compute: the first block's is waited for.
                 double exposedF = m * hidden(gather, forward / m, gather / blocks);
                 double exposedB = (m - 1) * hidden(gather, backward / m, gather / blocks) + hidden(gather + rs, lastBackward, (gather + rs) / blocks);
-                c.add(new Collective("all-gather weights for the forward", share * w * m, fwd, exposedF,
+                c.add(new Collective("all-gather weights for the forward", share * w * m, gather * m, exposedF,
                         m + " × (once a micro-batch), a block ahead of the forward"));
-                c.add(new Collective("all-gather weights for the backward", share * w * m, bwd, exposedB,
+                c.add(new Collective("all-gather weights for the backward", share * w * m, gather * m, exposedB,
                         m + " × (once a micro-batch), a block ahead of the backward"));
                 c.add(new Collective("reduce-scatter gradients", share * g, rs, 0,
                         "with the last micro-batch's backward (its exposure counted with that backward's gathers)"));
