@@ -14,7 +14,7 @@ if ! command -v cmake >/dev/null 2>&1 || ! command -v g++ >/dev/null 2>&1; then
 fi
 if [ -z "${CMAKE_PREFIX_PATH:-}" ] && [ ! -f /usr/lib/x86_64-linux-gnu/cmake/Torch/TorchConfig.cmake ] \
     && [ ! -f /usr/lib/aarch64-linux-gnu/cmake/Torch/TorchConfig.cmake ]; then
-  missing "libtorch is not installed: apt-get install libtorch-dev libopenblas0-pthread (or set CMAKE_PREFIX_PATH to a libtorch, e.g. python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+  missing "libtorch is not installed: apt-get install libtorch-dev libgloo-dev libopenblas0-pthread (or set CMAKE_PREFIX_PATH to a libtorch, e.g. python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 fi
 cmake -S "$here" -B "$here/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$here/build" -j "$(nproc)"

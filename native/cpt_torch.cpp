@@ -2,6 +2,7 @@
 // API of cpt_torch.h. Every entry point catches every C++ exception (see guarded()).
 #include "cpt_torch.h"
 
+#include "distributed.h"
 #include "fused_ops.h"
 
 #include <torch/torch.h>
@@ -9,6 +10,7 @@
 #include <ATen/autocast_mode.h>
 #ifdef CPT_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #endif
 
 #include <cmath>
@@ -55,6 +57,12 @@ int32_t guarded(F &&body) {
     } catch (const IoError &e) {
         last_error = e.what();
         return CPT_ERR_IO;
+    } catch (const cpt::DistributedError &e) {
+        last_error = e.what();
+        return CPT_ERR_DISTRIBUTED;
+    } catch (const std::invalid_argument &e) {
+        last_error = e.what();
+        return CPT_ERR_ARGUMENT;
     } catch (const c10::Error &e) {
         last_error = e.what_without_backtrace();
         return CPT_ERR_TORCH;
@@ -84,6 +92,11 @@ struct cpt_model {
     std::vector<torch::Tensor> steps;  // the fused kernel's per-tensor step counts (float, on the device)
     int64_t step = 0;
     torch::Tensor rotary_cos, rotary_sin;  // neox
+    // Several ranks (cpt_model_distribute): gradient buckets, and with ZeRO >= 1 the moments of this
+    // rank's shard, which then replace exp_avg and exp_avg_sq (left empty).
+    std::unique_ptr<cpt::DataParallel> dp;
+
+    bool sharded_optimizer() const { return dp && dp->zero_stage() >= 1; }
 
     int index(const std::string &name) const {
         auto it = by_name.find(name);
@@ -109,6 +122,11 @@ struct cpt_model {
     void reset_optimizer() {
         exp_avg.clear();
         exp_avg_sq.clear();
+        if (sharded_optimizer()) {
+            dp->reset_moments();
+            set_step(0);
+            return;
+        }
         for (auto &t : params) {
             exp_avg.push_back(torch::zeros_like(t));
             exp_avg_sq.push_back(torch::zeros_like(t));
@@ -430,7 +448,20 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
         }
         auto m = std::make_unique<cpt_model>();
         m->config = *c;
-        m->device = c->device == CPT_DEVICE_CUDA ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+        if (c->device == CPT_DEVICE_CUDA) {
+            int gpus = static_cast<int>(torch::cuda::device_count());
+            if (c->device_index < 0 || c->device_index >= gpus) {
+                throw DeviceError("GPU " + std::to_string(c->device_index) + " does not exist: this machine shows " +
+                                  std::to_string(gpus) + " (a rank's GPU is its LOCAL_RANK)");
+            }
+        }
+        m->device = c->device == CPT_DEVICE_CUDA ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(c->device_index))
+                                                 : torch::Device(torch::kCPU);
+#ifdef CPT_WITH_CUDA
+        // The process's current GPU, as torch.cuda.set_device(local_rank) makes it: kernels, NCCL and
+        // new tensors all go to the rank's own GPU.
+        if (m->device.is_cuda()) c10::cuda::set_device(m->device.index());
+#endif
         if (c->threads > 0) at::set_num_threads(c->threads);
         torch::manual_seed(static_cast<uint64_t>(c->seed));
         int64_t d = c->d_model, v = c->vocab_size, l = c->layers;
@@ -556,9 +587,17 @@ int32_t cpt_train_step(cpt_model *m, const int32_t *tokens, int32_t sequences, i
                 "micro_batch " + std::to_string(micro_batch) + " does not divide sequences " + std::to_string(sequences));
         require(std::isfinite(lr) && lr >= 0, "lr must be finite and non-negative");
         auto rows = rows_of(*m, tokens, sequences, seq_len);
-        for (auto &p : m->params) p.mutable_grad() = torch::Tensor();
+        cpt::DataParallel *dp = m->dp.get();
+        if (dp) {
+            dp->begin_step(m->params);
+        } else {
+            for (auto &p : m->params) p.mutable_grad() = torch::Tensor();
+        }
         torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(m->device));
-        double share = static_cast<double>(micro_batch) / sequences;
+        // Each rank holds sequences of the global batch's world·sequences: scaled so, the sum of the
+        // ranks' gradients is the global batch's mean gradient.
+        int world = dp ? dp->group().world() : 1;
+        double share = static_cast<double>(micro_batch) / (static_cast<double>(sequences) * world);
         for (int32_t start = 0; start < sequences; start += micro_batch) {
             torch::Tensor loss;
             {
@@ -567,30 +606,48 @@ int32_t cpt_train_step(cpt_model *m, const int32_t *tokens, int32_t sequences, i
                 AutocastScope autocast(*m);
                 loss = forward_loss(*m, rows.narrow(0, start, micro_batch));
             }
+            // Several ranks: only the last micro-batch's backward communicates, bucket by bucket as
+            // its gradients become final; the earlier ones only accumulate.
+            if (dp) dp->communicate_next_backward(start + micro_batch == sequences);
             (loss * share).backward();
             loss_sum = loss_sum + loss.detach() * share;
         }
         torch::NoGradGuard no_grad;
+        if (dp) {
+            dp->finish_gradients();
+            dp->group().all_reduce(loss_sum);
+        }
         std::vector<torch::Tensor> grads;
         for (auto &p : m->params) grads.push_back(p.grad());
         // The global L2 norm of the gradients before clipping, as clip_grad_norm_ computes it.
+        torch::Tensor total;
+        if (dp) {
+            total = dp->grad_norm(m->params);
+        } else {
 #ifdef CPT_FUSED_ADAMW
-        auto total = torch::stack(at::_foreach_norm(grads, 2)).norm(2);
+            total = torch::stack(at::_foreach_norm(grads, 2)).norm(2);
 #else
-        std::vector<torch::Tensor> norms;
-        for (auto &g : grads) norms.push_back(g.norm(2));
-        auto total = torch::stack(norms).norm(2);
-#endif
-        if (grad_clip > 0) {
-            auto coef = torch::clamp_max(grad_clip / (total + 1e-6), 1.0);
-#ifdef CPT_FUSED_ADAMW
-            at::_foreach_mul_(grads, coef);
-#else
-            for (auto &g : grads) g.mul_(coef);
+            std::vector<torch::Tensor> norms;
+            for (auto &g : grads) norms.push_back(g.norm(2));
+            total = torch::stack(norms).norm(2);
 #endif
         }
+        if (grad_clip > 0) {
+            auto coef = torch::clamp_max(grad_clip / (total + 1e-6), 1.0);
+            if (dp) {
+                dp->scale_gradients(m->params, coef);
+            } else {
+#ifdef CPT_FUSED_ADAMW
+                at::_foreach_mul_(grads, coef);
+#else
+                for (auto &g : grads) g.mul_(coef);
+#endif
+            }
+        }
         m->step++;
-        if (m->fused()) {
+        if (m->sharded_optimizer()) {
+            dp->adamw_sharded(m->params, m->decay, m->step, lr, weight_decay, m->config.beta1, m->config.beta2, m->config.eps);
+        } else if (m->fused()) {
             adamw_fused(*m, grads, lr, weight_decay);
         } else {
             adamw(*m, lr, weight_decay);
@@ -608,7 +665,13 @@ int32_t cpt_eval_loss(cpt_model *m, const int32_t *tokens, int32_t sequences, in
         auto rows = rows_of(*m, tokens, sequences, seq_len);
         torch::NoGradGuard no_grad;
         AutocastScope autocast(*m);
-        *out = forward_loss(*m, rows).item<double>();
+        auto loss = forward_loss(*m, rows).to(torch::kFloat64).reshape({1});
+        if (m->dp) {
+            // Every rank scores as many rows, so the mean of the ranks' means is the whole batch's.
+            m->dp->group().all_reduce(loss);
+            loss = loss / m->dp->group().world();
+        }
+        *out = loss.item<double>();
     });
 }
 
@@ -621,15 +684,24 @@ int32_t cpt_reset_optimizer(cpt_model *m) {
 
 int32_t cpt_save(cpt_model *m, const char *path) {
     return guarded([&] {
-        require(m != nullptr && path != nullptr, "model and path must not be null");
+        require(m != nullptr, "model must not be null");
+        // Several ranks: every rank calls this (ZeRO >= 1 assembles the moments from every shard);
+        // rank 0 writes the one file, which resumes at any world size and ZeRO stage.
+        std::vector<torch::Tensor> avg = m->exp_avg, sq = m->exp_avg_sq;
+        if (m->sharded_optimizer()) {
+            avg = m->dp->full_moments(m->params, false);
+            sq = m->dp->full_moments(m->params, true);
+        }
+        if (m->dp && m->dp->group().rank() != 0) return;
+        require(path != nullptr, "path must not be null");
         torch::serialize::OutputArchive archive;
         archive.write("format", torch::tensor({1, m->config.arch, m->config.layers, m->config.d_model, m->config.heads,
                                                m->config.context_length, m->config.vocab_size}, torch::kLong));
         archive.write("step", torch::tensor({m->step}, torch::kLong));
         for (size_t i = 0; i < m->names.size(); i++) {
             archive.write("param." + m->names[i], m->params[i].detach().to(torch::kCPU));
-            archive.write("exp_avg." + m->names[i], m->exp_avg[i].to(torch::kCPU));
-            archive.write("exp_avg_sq." + m->names[i], m->exp_avg_sq[i].to(torch::kCPU));
+            archive.write("exp_avg." + m->names[i], avg[i].to(torch::kCPU));
+            archive.write("exp_avg_sq." + m->names[i], sq[i].to(torch::kCPU));
         }
         std::string tmp = std::string(path) + ".tmp";
         try {
@@ -675,12 +747,28 @@ int32_t cpt_load(cpt_model *m, const char *path) {
                 throw IoError(std::string(path) + ": " + m->names[i] + " has another shape");
             }
         }
+        if (m->dp) {
+            // Every rank must resume from the same checkpoint. All steps are equal exactly when
+            // world·Σs² = (Σs)², which every rank finds alike (so none goes on while another stops).
+            double s0 = static_cast<double>(step.item<int64_t>());
+            auto sums = torch::tensor({s0, s0 * s0}, torch::kFloat64);
+            m->dp->group().all_reduce(sums);
+            double world = m->dp->group().world(), sum = sums[0].item<double>(), squares = sums[1].item<double>();
+            if (world * squares != sum * sum) {
+                throw IoError(std::string(path) + " is at step " + std::to_string(step.item<int64_t>()) +
+                              ", but another rank loaded a checkpoint of another step: every rank must see the same run directory");
+            }
+        }
         // Everything read and checked: only now the model changes.
         torch::NoGradGuard no_grad;
-        for (size_t i = 0; i < m->names.size(); i++) {
-            m->params[i].copy_(params[i]);
-            m->exp_avg[i] = avg[i].to(m->device).clone();
-            m->exp_avg_sq[i] = sq[i].to(m->device).clone();
+        for (size_t i = 0; i < m->names.size(); i++) m->params[i].copy_(params[i]);
+        if (m->sharded_optimizer()) {
+            m->dp->load_moments(avg, sq);  // this rank's shard, whatever world size wrote the file
+        } else {
+            for (size_t i = 0; i < m->names.size(); i++) {
+                m->exp_avg[i] = avg[i].to(m->device).clone();
+                m->exp_avg_sq[i] = sq[i].to(m->device).clone();
+            }
         }
         m->set_step(step.item<int64_t>());
     });
@@ -703,8 +791,9 @@ int32_t cpt_memory_statistics(cpt_model *m, cpt_memory_stats *out) {
         // On the CPU: the model's own tensors (weights and the two AdamW moments).
         int64_t bytes = 0;
         for (size_t i = 0; i < m->params.size(); i++) {
-            bytes += 3 * m->params[i].numel() * static_cast<int64_t>(sizeof(float));
+            bytes += (m->sharded_optimizer() ? 1 : 3) * m->params[i].numel() * static_cast<int64_t>(sizeof(float));
         }
+        if (m->sharded_optimizer()) bytes += 2 * m->dp->owned_elements() * static_cast<int64_t>(sizeof(float));
         out->allocated_bytes = bytes;
         out->peak_allocated_bytes = bytes;
         out->reserved_bytes = bytes;
@@ -717,6 +806,82 @@ int32_t cpt_memory_reset_peak(cpt_model *m) {
 #ifdef CPT_WITH_CUDA
         if (m->device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(m->device.index() < 0 ? 0 : m->device.index());
 #endif
+    });
+}
+
+struct cpt_group {
+    std::shared_ptr<cpt::Group> group;
+    torch::Device device{torch::kCPU};  // NCCL: the GPU of the model distributed over it
+};
+
+int32_t cpt_gloo_available(void) { return cpt::gloo_built() ? 1 : 0; }
+
+int32_t cpt_nccl_available(void) { return cpt::nccl_built() ? 1 : 0; }
+
+int32_t cpt_group_create(const cpt_group_config *c, cpt_group **out) {
+    return guarded([&] {
+        require(c != nullptr && out != nullptr, "config and out must not be null");
+        *out = nullptr;
+        require(c->master_address != nullptr && *c->master_address, "master_address must be a host name or address");
+        require(c->backend == CPT_BACKEND_GLOO || c->backend == CPT_BACKEND_NCCL, "unknown backend " + std::to_string(c->backend));
+        auto g = std::make_unique<cpt_group>();
+        g->group = cpt::Group::create(c->master_address, c->master_port, c->rank, c->world_size,
+                                      c->backend == CPT_BACKEND_NCCL ? cpt::Group::NCCL : cpt::Group::GLOO, c->threads,
+                                      c->timeout_ms);
+        *out = g.release();
+    });
+}
+
+void cpt_group_destroy(cpt_group *group) {
+    try {
+        delete group;
+    } catch (...) {
+    }
+}
+
+int32_t cpt_group_barrier(cpt_group *g) {
+    return guarded([&] {
+        require(g != nullptr, "group must not be null");
+        g->group->barrier();
+    });
+}
+
+int32_t cpt_group_all_reduce_sum(cpt_group *g, double *values, int32_t count) {
+    return guarded([&] {
+        require(g != nullptr && values != nullptr, "group and values must not be null");
+        require(count > 0, "count must be positive");
+        auto t = torch::from_blob(values, {count}, torch::kFloat64).clone();
+        if (g->group->backend() == cpt::Group::NCCL) t = t.to(g->device.is_cuda() ? g->device : torch::Device(torch::kCUDA));
+        g->group->all_reduce(t);
+        t = t.to(torch::kCPU);
+        std::memcpy(values, t.data_ptr<double>(), sizeof(double) * count);
+    });
+}
+
+int32_t cpt_model_distribute(cpt_model *m, cpt_group *g, int32_t zero_stage, int64_t bucket_bytes) {
+    return guarded([&] {
+        require(m != nullptr && g != nullptr, "model and group must not be null");
+        require(!m->dp, "this model is already distributed");
+        require(zero_stage >= 0 && zero_stage <= 2, "ZeRO stage " + std::to_string(zero_stage) +
+                                                        " is not one this engine has: 0 (data parallel), 1 (sharded "
+                                                        "optimizer state) or 2 (and sharded gradients)");
+        require(bucket_bytes > 0, "bucket_bytes must be positive");
+        bool nccl = g->group->backend() == cpt::Group::NCCL;
+        require(nccl == m->device.is_cuda(), nccl ? "an NCCL group needs a CUDA model" : "a Gloo group needs a CPU model");
+        torch::NoGradGuard no_grad;
+        // Rank 0's weights everywhere: a sum of rank 0's values and everyone else's zeros.
+        for (auto &p : m->params) {
+            auto t = g->group->rank() == 0 ? p.detach().clone() : torch::zeros_like(p);
+            g->group->all_reduce(t);
+            p.copy_(t);
+        }
+        m->dp = std::make_unique<cpt::DataParallel>(g->group, zero_stage, bucket_bytes, m->params);
+        g->device = m->device;
+        if (zero_stage >= 1) {
+            m->exp_avg.clear();
+            m->exp_avg_sq.clear();
+        }
+        m->reset_optimizer();
     });
 }
 

@@ -24,6 +24,8 @@ extern "C" {
 #define CPT_ERR_IO 3
 #define CPT_ERR_TORCH 4
 #define CPT_ERR_INTERNAL 5
+/* A rendezvous or collective failed: a rank died, timed out, or could not be reached. */
+#define CPT_ERR_DISTRIBUTED 6
 
 #define CPT_ARCH_GPT2 0
 #define CPT_ARCH_NEOX 1
@@ -31,8 +33,12 @@ extern "C" {
 #define CPT_DEVICE_CUDA 1
 #define CPT_PRECISION_FP32 0
 #define CPT_PRECISION_BF16 1
+#define CPT_BACKEND_GLOO 0
+#define CPT_BACKEND_NCCL 1
 
 typedef struct cpt_model cpt_model;
+/* A c10d process group: this process's rank among world_size ranks that train one model together. */
+typedef struct cpt_group cpt_group;
 
 typedef struct cpt_model_config {
     int32_t arch;
@@ -48,11 +54,27 @@ typedef struct cpt_model_config {
     /* 1: the memory-bound parts of the step (cross-entropy, LayerNorms, rotary, residual adds) run as
      * cpt's fused ops (CUDA kernels under bf16; their tensor-op formulas on the CPU); 0: eager ATen. */
     int32_t fused_kernels;
+    /* CUDA: which GPU (a rank's LOCAL_RANK when several share a machine); ignored on the CPU. */
+    int32_t device_index;
     double beta1;
     double beta2;
     double eps;
     int64_t seed;
 } cpt_model_config;
+
+typedef struct cpt_group_config {
+    /* The TCPStore's host (rank 0 serves it) and port: MASTER_ADDR and MASTER_PORT. */
+    const char *master_address;
+    int32_t master_port;
+    int32_t rank;
+    int32_t world_size;
+    /* CPT_BACKEND_GLOO (CPU tensors) or CPT_BACKEND_NCCL (CUDA tensors). */
+    int32_t backend;
+    /* Gloo's worker threads. */
+    int32_t threads;
+    /* How long the rendezvous and every collective may wait for the other ranks. */
+    int64_t timeout_ms;
+} cpt_group_config;
 
 typedef struct cpt_step_result {
     double loss;
@@ -92,6 +114,26 @@ int32_t cpt_load(cpt_model *model, const char *path);
  * model's weights and AdamW moments. */
 int32_t cpt_memory_statistics(cpt_model *model, cpt_memory_stats *out);
 int32_t cpt_memory_reset_peak(cpt_model *model);
+
+/* 1 if this shim has c10d's Gloo backend (several CPU ranks), resp. NCCL (several GPUs). */
+int32_t cpt_gloo_available(void);
+int32_t cpt_nccl_available(void);
+/* Joins the process group: blocks until all world_size ranks have joined or the timeout passes. */
+int32_t cpt_group_create(const cpt_group_config *config, cpt_group **out);
+void cpt_group_destroy(cpt_group *group);
+int32_t cpt_group_barrier(cpt_group *group);
+/* Sums count doubles across the ranks, in place. */
+int32_t cpt_group_all_reduce_sum(cpt_group *group, double *values, int32_t count);
+/*
+ * Makes model one replica of a data-parallel run over group (the model keeps the group alive). Every
+ * rank must call it on a model created with the same config and seed; rank 0's weights are then
+ * broadcast so that all replicas start equal. zero_stage 0: gradients all-reduced in buckets of about
+ * bucket_bytes, during the backward; 1: AdamW moments sharded across the ranks; 2: gradients
+ * reduce-scattered too. cpt_train_step then takes this rank's rows of the global batch and returns
+ * the global loss and gradient norm; cpt_eval_loss the mean over every rank's rows; cpt_save writes on
+ * rank 0 only (every rank calls it; path may be NULL elsewhere) a checkpoint that any world size loads.
+ */
+int32_t cpt_model_distribute(cpt_model *model, cpt_group *group, int32_t zero_stage, int64_t bucket_bytes);
 
 #ifdef __cplusplus
 }

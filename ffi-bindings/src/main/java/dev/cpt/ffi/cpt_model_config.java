@@ -26,7 +26,7 @@ public final class cpt_model_config {
             cpt_torch_h.C_INT.withName("threads"),
             cpt_torch_h.C_INT.withName("activation_checkpointing"),
             cpt_torch_h.C_INT.withName("fused_kernels"),
-            MemoryLayout.paddingLayout(4),
+            cpt_torch_h.C_INT.withName("device_index"),
             cpt_torch_h.C_DOUBLE.withName("beta1"),
             cpt_torch_h.C_DOUBLE.withName("beta2"),
             cpt_torch_h.C_DOUBLE.withName("eps"),
@@ -71,6 +71,8 @@ public final class cpt_model_config {
     private static final long activation_checkpointing$OFFSET = offset("activation_checkpointing");
     private static final OfInt fused_kernels$LAYOUT = intField("fused_kernels");
     private static final long fused_kernels$OFFSET = offset("fused_kernels");
+    private static final OfInt device_index$LAYOUT = intField("device_index");
+    private static final long device_index$OFFSET = offset("device_index");
     private static final OfDouble beta1$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("beta1"));
     private static final long beta1$OFFSET = offset("beta1");
     private static final OfDouble beta2$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("beta2"));
@@ -102,6 +104,8 @@ public final class cpt_model_config {
     public static void activation_checkpointing(MemorySegment s, int v) { s.set(activation_checkpointing$LAYOUT, activation_checkpointing$OFFSET, v); }
     public static int fused_kernels(MemorySegment s) { return s.get(fused_kernels$LAYOUT, fused_kernels$OFFSET); }
     public static void fused_kernels(MemorySegment s, int v) { s.set(fused_kernels$LAYOUT, fused_kernels$OFFSET, v); }
+    public static int device_index(MemorySegment s) { return s.get(device_index$LAYOUT, device_index$OFFSET); }
+    public static void device_index(MemorySegment s, int v) { s.set(device_index$LAYOUT, device_index$OFFSET, v); }
     public static double beta1(MemorySegment s) { return s.get(beta1$LAYOUT, beta1$OFFSET); }
     public static void beta1(MemorySegment s, double v) { s.set(beta1$LAYOUT, beta1$OFFSET, v); }
     public static double beta2(MemorySegment s) { return s.get(beta2$LAYOUT, beta2$OFFSET); }

@@ -62,6 +62,12 @@ public final class cpt_torch_h {
         return CPT_ERR_INTERNAL;
     }
 
+    private static final int CPT_ERR_DISTRIBUTED = 6;
+
+    public static int CPT_ERR_DISTRIBUTED() {
+        return CPT_ERR_DISTRIBUTED;
+    }
+
     private static final int CPT_ARCH_GPT2 = 0;
 
     public static int CPT_ARCH_GPT2() {
@@ -96,6 +102,18 @@ public final class cpt_torch_h {
 
     public static int CPT_PRECISION_BF16() {
         return CPT_PRECISION_BF16;
+    }
+
+    private static final int CPT_BACKEND_GLOO = 0;
+
+    public static int CPT_BACKEND_GLOO() {
+        return CPT_BACKEND_GLOO;
+    }
+
+    private static final int CPT_BACKEND_NCCL = 1;
+
+    public static int CPT_BACKEND_NCCL() {
+        return CPT_BACKEND_NCCL;
     }
 
     private static final class cpt_last_error {
@@ -586,6 +604,181 @@ public final class cpt_torch_h {
         var mh$ = cpt_memory_reset_peak.Linked.HANDLE;
         try {
             return (int) mh$.invokeExact(model);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_gloo_available {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_gloo_available");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_gloo_available$descriptor() {
+        return cpt_gloo_available.DESC;
+    }
+
+    public static MethodHandle cpt_gloo_available$handle() {
+        return cpt_gloo_available.Linked.HANDLE;
+    }
+
+    public static int cpt_gloo_available() {
+        var mh$ = cpt_gloo_available.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact();
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_nccl_available {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_nccl_available");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_nccl_available$descriptor() {
+        return cpt_nccl_available.DESC;
+    }
+
+    public static MethodHandle cpt_nccl_available$handle() {
+        return cpt_nccl_available.Linked.HANDLE;
+    }
+
+    public static int cpt_nccl_available() {
+        var mh$ = cpt_nccl_available.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact();
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_group_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_group_create");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_group_create$descriptor() {
+        return cpt_group_create.DESC;
+    }
+
+    public static MethodHandle cpt_group_create$handle() {
+        return cpt_group_create.Linked.HANDLE;
+    }
+
+    public static int cpt_group_create(MemorySegment config, MemorySegment out) {
+        var mh$ = cpt_group_create.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(config, out);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_group_destroy {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_group_destroy");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_group_destroy$descriptor() {
+        return cpt_group_destroy.DESC;
+    }
+
+    public static MethodHandle cpt_group_destroy$handle() {
+        return cpt_group_destroy.Linked.HANDLE;
+    }
+
+    public static void cpt_group_destroy(MemorySegment group) {
+        var mh$ = cpt_group_destroy.Linked.HANDLE;
+        try {
+            mh$.invokeExact(group);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_group_barrier {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_group_barrier");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_group_barrier$descriptor() {
+        return cpt_group_barrier.DESC;
+    }
+
+    public static MethodHandle cpt_group_barrier$handle() {
+        return cpt_group_barrier.Linked.HANDLE;
+    }
+
+    public static int cpt_group_barrier(MemorySegment group) {
+        var mh$ = cpt_group_barrier.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(group);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_group_all_reduce_sum {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER, cpt_torch_h.C_INT);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_group_all_reduce_sum");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_group_all_reduce_sum$descriptor() {
+        return cpt_group_all_reduce_sum.DESC;
+    }
+
+    public static MethodHandle cpt_group_all_reduce_sum$handle() {
+        return cpt_group_all_reduce_sum.Linked.HANDLE;
+    }
+
+    public static int cpt_group_all_reduce_sum(MemorySegment group, MemorySegment values, int count) {
+        var mh$ = cpt_group_all_reduce_sum.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(group, values, count);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_model_distribute {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER, cpt_torch_h.C_INT, cpt_torch_h.C_LONG);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_model_distribute");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_model_distribute$descriptor() {
+        return cpt_model_distribute.DESC;
+    }
+
+    public static MethodHandle cpt_model_distribute$handle() {
+        return cpt_model_distribute.Linked.HANDLE;
+    }
+
+    public static int cpt_model_distribute(MemorySegment model, MemorySegment group, int zero_stage, long bucket_bytes) {
+        var mh$ = cpt_model_distribute.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, group, zero_stage, bucket_bytes);
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }

@@ -93,7 +93,8 @@ class HeaderBindingsTest {
         Map<String, GroupLayout> structs = Map.of(
                 "cpt_model_config", cpt_model_config.layout(),
                 "cpt_step_result", cpt_step_result.layout(),
-                "cpt_memory_stats", cpt_memory_stats.layout());
+                "cpt_memory_stats", cpt_memory_stats.layout(),
+                "cpt_group_config", cpt_group_config.layout());
         List<String> seen = new ArrayList<>();
         while (m.find()) {
             String struct = m.group(1);

@@ -20,6 +20,7 @@ public final class NativeException extends RuntimeException {
             case 3 -> "CPT_ERR_IO";
             case 4 -> "CPT_ERR_TORCH";
             case 5 -> "CPT_ERR_INTERNAL";
+            case 6 -> "CPT_ERR_DISTRIBUTED";
             default -> "code " + code;
         };
     }

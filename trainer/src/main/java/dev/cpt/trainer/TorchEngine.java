@@ -3,6 +3,7 @@ package dev.cpt.trainer;
 import static dev.cpt.ffi.cpt_torch_h.*;
 
 import dev.cpt.data.Batch;
+import dev.cpt.distributed.RankSlice;
 import dev.cpt.ffi.NativeLibrary;
 import dev.cpt.ffi.cpt_memory_stats;
 import dev.cpt.ffi.cpt_model_config;
@@ -46,10 +47,21 @@ public final class TorchEngine implements Engine {
     public enum Kernels { AUTO, FUSED, EAGER }
 
     /** How the engine runs: device, precision, activation checkpointing, kernels, CPU threads. */
-    public record Options(Device device, Precision precision, boolean activationCheckpointing, Kernels kernels, int threads) {
+    public record Options(Device device, Precision precision, boolean activationCheckpointing, Kernels kernels, int threads,
+                          int deviceIndex) {
         public Options {
             if (device == null || precision == null || kernels == null) throw new IllegalArgumentException("device, precision and kernels are required");
+            if (deviceIndex < 0) throw new IllegalArgumentException("the GPU index must not be negative, not " + deviceIndex);
             threads = Math.max(1, threads);
+        }
+
+        public Options(Device device, Precision precision, boolean activationCheckpointing, Kernels kernels, int threads) {
+            this(device, precision, activationCheckpointing, kernels, threads, 0);
+        }
+
+        /** CUDA: the GPU to run on (a rank's LOCAL_RANK). */
+        public Options withDeviceIndex(int index) {
+            return new Options(device, precision, activationCheckpointing, kernels, threads, index);
         }
 
         public static Options of(Device device, Precision precision, int threads) {
@@ -57,11 +69,11 @@ public final class TorchEngine implements Engine {
         }
 
         public Options withActivationCheckpointing(boolean on) {
-            return new Options(device, precision, on, kernels, threads);
+            return new Options(device, precision, on, kernels, threads, deviceIndex);
         }
 
         public Options withKernels(Kernels k) {
-            return new Options(device, precision, activationCheckpointing, k, threads);
+            return new Options(device, precision, activationCheckpointing, k, threads, deviceIndex);
         }
     }
 
@@ -79,6 +91,14 @@ public final class TorchEngine implements Engine {
     private final double flopsPerToken;
     private final boolean fused;
     private boolean closed;
+    // Several ranks (distribute): this rank's rows of each global batch, copied into a batch of its own.
+    private ProcessGroup group;
+    private int zeroStage;
+    private RankSlice slice;
+    private Batch local;
+
+    /** Gradient buckets of about this many bytes are reduced as the backward finishes them (DDP's default). */
+    public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
     private TorchEngine(ModelSpec.Shape s, OptimizerSpec o, long seed, int seqLen, int microBatch, Options options) {
         NativeLibrary.load();
@@ -104,6 +124,7 @@ public final class TorchEngine implements Engine {
         cpt_model_config.threads(config, options.threads());
         cpt_model_config.activation_checkpointing(config, options.activationCheckpointing() ? 1 : 0);
         cpt_model_config.fused_kernels(config, fused ? 1 : 0);
+        cpt_model_config.device_index(config, options.deviceIndex());
         cpt_model_config.beta1(config, o.beta1());
         cpt_model_config.beta2(config, o.beta2());
         cpt_model_config.eps(config, o.eps());
@@ -183,6 +204,70 @@ public final class TorchEngine implements Engine {
         }
     }
 
+    /**
+     * Makes this engine one rank of a data-parallel run over {@code group}: every rank must call it
+     * on an engine built from the same plan; rank 0's initial weights are copied to all. From then on
+     * {@link #trainStep} and {@link #evalLoss} take the global batch (every rank fills it alike from
+     * the same sampler), train on this rank's rows of it ({@link RankSlice}) and return the global
+     * loss and gradient norm. {@code zeroStage}: 0 data parallel, 1 AdamW moments sharded, 2
+     * gradients reduce-scattered too. Checkpoints are written by rank 0 and load at any world size
+     * and stage.
+     */
+    public TorchEngine distribute(ProcessGroup group, int zeroStage) {
+        return distribute(group, zeroStage, DEFAULT_BUCKET_BYTES);
+    }
+
+    public TorchEngine distribute(ProcessGroup group, int zeroStage, long bucketBytes) {
+        if (this.group != null) throw new IllegalStateException("this engine is already distributed");
+        if (zeroStage < 0 || zeroStage > 2) {
+            throw new IllegalArgumentException("--zero " + zeroStage + ": the torch engine has ZeRO stages 0 (data parallel), "
+                    + "1 (sharded AdamW moments) and 2 (and sharded gradients); stage 3 (sharded parameters) is not built yet");
+        }
+        if ((group.backend() == ProcessGroup.Backend.NCCL) != (device == Device.CUDA)) {
+            throw new IllegalArgumentException("the " + group.backend() + " backend does not serve a " + device + " model: use Gloo "
+                    + "for --device cpu and NCCL for --device cuda");
+        }
+        check("cpt_model_distribute", cpt_model_distribute(model, group.handle(), zeroStage, bucketBytes));
+        this.group = group;
+        this.zeroStage = zeroStage;
+        this.slice = new RankSlice(group.rank(), group.worldSize());
+        return this;
+    }
+
+    /** This rank's part of {@code batch}: the whole batch on one rank. */
+    private Batch rowsOfThisRank(Batch batch) {
+        if (slice == null) return batch;
+        if (local == null || local.seqLen() != batch.seqLen() || local.sequences() != slice.rows(batch.sequences())) {
+            local = slice.newLocal(batch);
+        }
+        slice.copy(batch, local);
+        return local;
+    }
+
+    /** The rank of this engine's process (0 on one rank). */
+    public int rank() {
+        return group == null ? 0 : group.rank();
+    }
+
+    public int worldSize() {
+        return group == null ? 1 : group.worldSize();
+    }
+
+    public int zeroStage() {
+        return zeroStage;
+    }
+
+    @Override
+    public boolean writesRecords() {
+        return rank() == 0;
+    }
+
+    @Override
+    public void joinSave() {
+        if (group == null || rank() == 0) return;
+        check("cpt_save", cpt_save(model, MemorySegment.NULL));
+    }
+
     private MemorySegment tokens(Batch batch) {
         long bytes = (long) batch.tokens().length * Integer.BYTES;
         if (tokens.byteSize() < bytes) tokens = arena.allocate(bytes, 64);
@@ -191,7 +276,8 @@ public final class TorchEngine implements Engine {
     }
 
     @Override
-    public StepResult trainStep(Batch batch, double lr, double weightDecay) {
+    public StepResult trainStep(Batch global, double lr, double weightDecay) {
+        Batch batch = rowsOfThisRank(global);
         int micro = Math.min(microBatch, batch.sequences());
         if (batch.sequences() % micro != 0) micro = batch.sequences();
         double clip = optimizer.gradClip() == null ? 0 : optimizer.gradClip();
@@ -200,7 +286,8 @@ public final class TorchEngine implements Engine {
     }
 
     @Override
-    public double evalLoss(Batch batch) {
+    public double evalLoss(Batch global) {
+        Batch batch = rowsOfThisRank(global);
         check("cpt_eval_loss", cpt_eval_loss(model, tokens(batch), batch.sequences(), batch.seqLen(), scalar));
         return scalar.get(ValueLayout.JAVA_DOUBLE, 0);
     }
@@ -253,7 +340,8 @@ public final class TorchEngine implements Engine {
 
     @Override
     public EngineInfo info() {
-        return new EngineInfo("torch (" + device.name().toLowerCase() + ")", parameters, flopsPerToken);
+        String ranks = group == null ? "" : ", " + group.worldSize() + " ranks, ZeRO-" + zeroStage;
+        return new EngineInfo("torch (" + device.name().toLowerCase() + ranks + ")", parameters, flopsPerToken);
     }
 
     /** The model's tensors by name (gpt2: the simulator's names and [out, in] layout). */

@@ -1,0 +1,137 @@
+// Multi-rank training for the torch engine over libtorch's own c10d: a process group (TCPStore
+// rendezvous; Gloo on the CPU, NCCL on CUDA) and the data-parallel state of one model: gradients in
+// flat buckets all-reduced (or reduce-scattered) as the backward produces them, and for ZeRO >= 1
+// the AdamW moments of this rank's shard only, Megatron's distributed optimizer's layout.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cpt {
+
+/** Whether this shim was built with c10d's Gloo (CPU collectives) and NCCL (CUDA collectives). */
+bool gloo_built();
+bool nccl_built();
+
+/** Thrown for rendezvous and collective failures (a peer that died, a timeout); the shim maps it to CPT_ERR_DISTRIBUTED. */
+struct DistributedError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/** One process group: this rank's place in it and its collectives, each waited for before returning unless it says async. */
+class Group {
+public:
+    enum Backend { GLOO = 0, NCCL = 1 };
+
+    /** Joins (rank 0: hosts) the TCPStore at address:port and builds the backend's process group; blocks until all ranks are in. */
+    static std::shared_ptr<Group> create(const std::string &address, int port, int rank, int world, Backend backend, int threads,
+                                         int64_t timeout_ms);
+    ~Group();
+
+    int rank() const { return rank_; }
+    int world() const { return world_; }
+    Backend backend() const { return backend_; }
+
+    void barrier();
+    /** Sums t across ranks in place. */
+    void all_reduce(torch::Tensor &t);
+    /** Starts a sum of t across ranks in place; the returned handle's wait() finishes it. */
+    class Pending;
+    std::shared_ptr<Pending> all_reduce_async(torch::Tensor t);
+    /** Sums `in` (world·n values) across ranks and leaves values [rank·n, (rank+1)·n) in `out` (n values). */
+    std::shared_ptr<Pending> reduce_scatter_async(torch::Tensor out, torch::Tensor in);
+    /** Every rank's `in` (n values) into `out` (world·n values), in rank order; `in` may be out's own piece. */
+    std::shared_ptr<Pending> all_gather_async(torch::Tensor out, torch::Tensor in);
+
+    struct Impl;
+
+private:
+    Group(int rank, int world, Backend backend, std::unique_ptr<Impl> impl);
+    int rank_, world_;
+    Backend backend_;
+    std::unique_ptr<Impl> impl_;
+};
+
+class Group::Pending {
+public:
+    virtual ~Pending() = default;
+    /** Blocks until the collective is done (NCCL: until the current stream waits on it); rethrows its error. */
+    virtual void wait() = 0;
+};
+
+/**
+ * The data-parallel state of one model's parameters. Gradients live in one flat fp32 buffer laid
+ * out bucket by bucket (buckets of consecutive parameters, filled from the last parameter back, as
+ * the backward produces them); each parameter's .grad is a view into it, so micro-batches accumulate
+ * there with no copies. Each bucket is padded to a multiple of the world size and split into one
+ * equal piece per rank: with ZeRO >= 1 a rank owns its piece of every bucket (Megatron's layout) and
+ * keeps AdamW moments for those elements only.
+ */
+class DataParallel {
+public:
+    DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t bucket_bytes, const std::vector<torch::Tensor> &params);
+
+    int zero_stage() const { return zero_; }
+    Group &group() { return *group_; }
+
+    /** Before a step's first micro-batch: zeroes the gradient buffer and points every .grad into it. */
+    void begin_step(std::vector<torch::Tensor> &params);
+    /** Whether the backward that follows communicates (the last micro-batch) or only accumulates. */
+    void communicate_next_backward(bool on) { communicate_ = on; }
+    /** After the last backward: waits for every bucket's collective; the gradients are then the global mean's. */
+    void finish_gradients();
+
+    /** The L2 norm of the global gradient (before clipping), on every rank. */
+    torch::Tensor grad_norm(const std::vector<torch::Tensor> &params);
+    /** Multiplies the gradients this rank updates from by coef. */
+    void scale_gradients(std::vector<torch::Tensor> &params, const torch::Tensor &coef);
+
+    /** ZeRO >= 1: AdamW on this rank's shard, then every rank's updated shard gathered into every parameter. */
+    void adamw_sharded(std::vector<torch::Tensor> &params, const std::vector<bool> &decay, int64_t step, double lr,
+                       double weight_decay, double beta1, double beta2, double eps);
+    void reset_moments();
+
+    /** ZeRO >= 1: the full moments, assembled from every rank's shard (collective: every rank calls it). */
+    std::vector<torch::Tensor> full_moments(const std::vector<torch::Tensor> &params, bool second);
+    /** ZeRO >= 1: keeps this rank's shard of full moments (as a checkpoint holds them, from any world size). */
+    void load_moments(const std::vector<torch::Tensor> &exp_avg, const std::vector<torch::Tensor> &exp_avg_sq);
+
+    int64_t owned_elements() const { return owned_total_; }
+    size_t buckets() const { return buckets_.size(); }
+
+private:
+    struct Bucket {
+        int64_t offset, size;  // in the flat buffer; size padded to a multiple of the world size
+        int first, last;       // parameter indices, inclusive
+        int pending = 0;       // parameters whose gradient is not yet final in this backward
+        std::shared_ptr<Group::Pending> work;
+        torch::Tensor shard;  // ZeRO-2 on NCCL: the reduce-scattered piece, copied back in finish_gradients
+    };
+    /** A run of one parameter's elements inside this rank's pieces. */
+    struct Segment {
+        int param;
+        int64_t begin, length;  // within the parameter (flattened)
+        int64_t flat;           // in the flat buffer
+        int64_t moment;         // in the moment buffers
+    };
+
+    void ready(int param);
+    torch::Tensor piece(const Bucket &b, torch::Tensor flat) const;
+
+    std::shared_ptr<Group> group_;
+    int zero_;
+    bool communicate_ = false;
+    torch::Tensor flat_grad_, flat_param_;
+    std::vector<Bucket> buckets_;
+    std::vector<int64_t> offset_;  // per parameter, in the flat buffer
+    std::vector<int> bucket_of_;
+    std::vector<Segment> owned_;
+    int64_t owned_total_ = 0;
+    torch::Tensor exp_avg_, exp_avg_sq_;  // ZeRO >= 1: this rank's elements, in segment order
+    std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;  // kept alive so their hooks stay
+};
+
+}  // namespace cpt

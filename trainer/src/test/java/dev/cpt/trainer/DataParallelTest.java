@@ -1,0 +1,189 @@
+package dev.cpt.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.cpt.data.Batch;
+import dev.cpt.distributed.LaunchEnvironment;
+import dev.cpt.ffi.NativeLibrary;
+import dev.cpt.plan.RunPlan;
+import dev.cpt.spec.RunSpec;
+import dev.cpt.train.Engine;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two ranks of the torch engine over c10d's Gloo, as two threads of this JVM (one thread each, as CI
+ * has two cores): at every ZeRO stage they train on the global batch exactly what one rank does, so
+ * losses and gradient norms agree with the one-rank run to 1e-5 (only the order of the sums
+ * differs); a checkpoint written at one world size and stage continues at another.
+ */
+class DataParallelTest {
+
+    @TempDir
+    Path tmp;
+
+    static final int STEPS = 8;
+
+    @BeforeAll
+    static void library() {
+        boolean present = NativeLibrary.present();
+        if (!present && "1".equals(System.getenv("CPT_CI"))) {
+            throw new AssertionError("CPT_CI=1 and the torch engine's library is not built: " + NativeLibrary.INSTALL);
+        }
+        assumeTrue(present, "libcpt_torch.so is not built (native/build.sh needs libtorch-dev)");
+        if ("1".equals(System.getenv("CPT_CI"))) assertThat(ProcessGroup.glooAvailable()).as("the shim has c10d Gloo (libgloo-dev)").isTrue();
+        assumeTrue(ProcessGroup.glooAvailable(), "the shim was built without Gloo's headers (libgloo-dev)");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static RunSpec spec(String arch) {
+        // 4 sequences in micro-batches of 1: on two ranks each accumulates two micro-batches before it communicates.
+        return TorchEngineTest.spec(arch, 1);
+    }
+
+    /** Losses and gradient norms of STEPS steps on fixed batches, from the engine as it is. */
+    static double[][] train(TorchEngine e, int from, int to) {
+        double[][] out = new double[to - from][];
+        for (int s = from; s < to; s++) {
+            Batch b = TorchEngineTest.batch(100 + s, 256);
+            Engine.StepResult r = e.trainStep(b, 0.01, 0.1);
+            out[s - from] = new double[] {r.loss(), r.gradNorm(), e.evalLoss(TorchEngineTest.batch(7, 256))};
+        }
+        return out;
+    }
+
+    /** Runs body on each of `world` ranks, each on its own thread with its own engine, and returns each rank's result. */
+    static <T> List<T> onRanks(int world, RankBody<T> body) throws Exception {
+        int port = freePort();
+        ExecutorService pool = Executors.newFixedThreadPool(world);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                LaunchEnvironment launch = new LaunchEnvironment("test", r, world, r, world, "127.0.0.1", port);
+                futures.add(pool.submit(() -> {
+                    try (ProcessGroup g = ProcessGroup.join(launch, ProcessGroup.Backend.GLOO, 1, Duration.ofSeconds(60))) {
+                        return body.run(g);
+                    }
+                }));
+            }
+            List<T> out = new ArrayList<>();
+            for (Future<T> f : futures) out.add(f.get());
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    interface RankBody<T> {
+        T run(ProcessGroup group) throws Exception;
+    }
+
+    static TorchEngine engine(String arch) {
+        return TorchEngine.create(RunPlan.of(spec(arch)), TorchEngine.Device.CPU, TorchEngine.Precision.FP32, 1);
+    }
+
+    static void assertClose(double[][] actual, double[][] expected, String what) {
+        assertThat(actual.length).isEqualTo(expected.length);
+        for (int s = 0; s < expected.length; s++) {
+            for (int k = 0; k < 3; k++) {
+                double a = actual[s][k], x = expected[s][k];
+                assertThat(Math.abs(a - x) / Math.abs(x)).as(what + ": step " + s + " " + List.of("loss", "grad norm", "eval loss").get(k)
+                        + " " + a + " vs one rank's " + x).isLessThan(1e-5);
+            }
+        }
+    }
+
+    @Test
+    void twoRanksTrainAsOneAtEveryZeroStage() throws Exception {
+        for (String arch : List.of("gpt2", "neox")) {
+            double[][] one;
+            try (TorchEngine e = engine(arch)) {
+                one = train(e, 0, STEPS);
+            }
+            for (int zero = 0; zero <= 2; zero++) {
+                int stage = zero;
+                List<double[][]> ranks = onRanks(2, g -> {
+                    try (TorchEngine e = engine(arch).distribute(g, stage, 4096)) {
+                        assertThat(e.writesRecords()).isEqualTo(g.rank() == 0);
+                        assertThat(e.info().name()).contains("2 ranks, ZeRO-" + stage);
+                        return train(e, 0, STEPS);
+                    }
+                });
+                for (int r = 0; r < 2; r++) assertClose(ranks.get(r), one, arch + " ZeRO-" + stage + " rank " + r);
+                // The ranks agree with each other exactly: the same reduced numbers reach both.
+                assertThat(ranks.get(1)).isDeepEqualTo(ranks.get(0));
+            }
+        }
+    }
+
+    @Test
+    void aCheckpointOfTwoShardedRanksContinuesOnOneAndOnTwoUnsharded() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("ckpt"));
+        double[][] rest;
+        try (TorchEngine e = engine("gpt2")) {
+            train(e, 0, 4);
+            rest = train(e, 4, STEPS);
+        }
+        // Four steps on two ranks with sharded moments, saved by both (rank 0 writes)...
+        onRanks(2, g -> {
+            try (TorchEngine e = engine("gpt2").distribute(g, 1, 4096)) {
+                train(e, 0, 4);
+                if (g.rank() == 0) e.save(dir); else e.joinSave();
+                return null;
+            }
+        });
+        assertThat(dir.resolve(TorchEngine.CHECKPOINT)).isRegularFile();
+        // ...continue on one rank, and on two ranks at ZeRO-0, as the uninterrupted one-rank run does.
+        try (TorchEngine e = engine("gpt2")) {
+            e.load(dir);
+            assertClose(train(e, 4, STEPS), rest, "resumed on one rank");
+        }
+        List<double[][]> two = onRanks(2, g -> {
+            try (TorchEngine e = engine("gpt2").distribute(g, 0, 4096)) {
+                e.load(dir);
+                return train(e, 4, STEPS);
+            }
+        });
+        assertClose(two.get(0), rest, "resumed on two ranks at ZeRO-0");
+    }
+
+    @Test
+    void badStagesAndMismatchedBatchesAreNamed() throws Exception {
+        onRanks(2, g -> {
+            try (TorchEngine e = engine("gpt2")) {
+                assertThatThrownBy(() -> e.distribute(g, 3)).hasMessageContaining("stage 3 (sharded parameters) is not built yet");
+                e.distribute(g, 0);
+                // 3 sequences cannot be split evenly between two ranks.
+                assertThatThrownBy(() -> e.trainStep(new Batch(3, 16), 0.01, 0)).hasMessageContaining("does not divide among 2 ranks");
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void aRankThatNeverComesIsATimeoutNamingTheAddress() throws Exception {
+        LaunchEnvironment launch = new LaunchEnvironment("test", 0, 2, 0, 2, "127.0.0.1", freePort());
+        assertThatThrownBy(() -> ProcessGroup.join(launch, ProcessGroup.Backend.GLOO, 1, Duration.ofSeconds(2)))
+                .isInstanceOf(NativeException.class).hasMessageContaining("the rendezvous of rank 0 of 2 at 127.0.0.1:").hasMessageContaining("every rank must join within 2 s")
+                .hasMessageContaining("CPT_ERR_DISTRIBUTED").hasMessageNotContaining("frame #");
+    }
+
+}
