@@ -1,6 +1,13 @@
 package dev.cpt.cli;
 
 import dev.cpt.data.DataSources;
+import dev.cpt.distributed.LaunchEnvironment;
+import dev.cpt.distributed.LocalLauncher;
+import dev.cpt.trainer.ProcessGroup;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import dev.cpt.metrics.RunSummary;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.record.StepRecord;
@@ -70,8 +77,45 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in DIR from its latest checkpoint.")
     boolean resume;
 
+    @Option(names = "--nproc", defaultValue = "1", paramLabel = "N",
+            description = {"Train on N ranks of this machine (torch engine): N CPU processes, or one per GPU with --device cuda. "
+                    + "Each trains on 1/N of the spec's global batch; rank 0 writes the records, ranks 1.. log to DIR/ranks/. "
+                    + "Under torchrun or SLURM (RANK/WORLD_SIZE or SLURM_PROCID set) a plain cpt train joins their group instead."})
+    int nproc;
+
+    @Option(names = "--zero", defaultValue = "0", paramLabel = "S",
+            description = "On several ranks: 0 data parallel (gradients all-reduced in buckets during the backward), 1 AdamW "
+                    + "moments sharded across ranks, 2 gradients reduce-scattered too. Default: ${DEFAULT-VALUE}.")
+    int zero;
+
+    @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "On several ranks: how long the rendezvous and each collective wait for the other ranks before the run "
+                    + "stops (a rank that died or hangs). Default: ${DEFAULT-VALUE}.")
+    int timeoutSeconds;
+
     @Override
     public Integer call() throws Exception {
+        LaunchEnvironment launch;
+        try {
+            launch = LaunchEnvironment.fromSystem().orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("the launcher's environment is malformed: " + e.getMessage(), e);
+        }
+        boolean ranked = launch != null && launch.isDistributed();
+        if (nproc < 1) throw new CliException("--nproc must be at least 1, not " + nproc);
+        if (nproc > 1 && ranked) {
+            throw new CliException("--nproc " + nproc + " under a launcher that already started " + launch.worldSize() + " ranks ("
+                    + launch.launcher() + "): leave --nproc out");
+        }
+        if ((nproc > 1 || ranked) && engine != Engines.Kind.torch) {
+            throw new CliException("training on several ranks needs the torch engine (--engine torch); the simulator runs in one process");
+        }
+        if (zero < 0 || zero > 2) {
+            throw new CliException("--zero " + zero + ": the torch engine has stages 0 (data parallel), 1 (sharded AdamW moments) and "
+                    + "2 (and sharded gradients); stage 3 (sharded parameters) is not built yet");
+        }
+        if (timeoutSeconds < 1) throw new CliException("--timeout must be at least 1 second, not " + timeoutSeconds);
+        if (nproc > 1) return launchRanks();
         TorchEngine.Device d = Engines.device(device);
         TorchEngine.Precision p = Engines.precision(precision);
         var factory = engine.factory(d, p, activationCheckpointing, Engines.kernels(kernels));
@@ -82,6 +126,7 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
+        if (ranked) return trainAsRank(launch, plan, data, d, p);
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         RunSummary summary;
         double flopsPerToken;
@@ -120,6 +165,68 @@ final class TrainCommand implements Callable<Integer> {
                             ? String.format(Locale.ROOT, ", %.2f GiB reserved (CUDA caching allocator)", memory.reservedBytes() / (double) (1L << 30))
                             : " (weights and AdamW moments)");
         }
+        o.println(Progress.withFigureNote("report: " + report));
+        return 0;
+    }
+
+    /** {@code --nproc N}: this same command N times, as ranks 0..N-1 of one run, supervised. */
+    private int launchRanks() throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Cpt.class.getName());
+        List<String> args = spec.root().commandLine().getParseResult().originalArgs();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--nproc")) {
+                i++;
+            } else if (!a.startsWith("--nproc=")) {
+                command.add(a);
+            }
+        }
+        int code = new LocalLauncher(command, nproc, out.resolve("ranks"), spec.commandLine().getErr()).run();
+        if (code != 0) throw new CliException("the run on " + nproc + " ranks failed (see above); --resume continues it from its last complete checkpoint");
+        return 0;
+    }
+
+    /** One rank of a multi-rank run: joins the process group, trains its slice of every batch in lock-step with the others. */
+    private int trainAsRank(LaunchEnvironment launch, RunPlan plan, DataSources data, TorchEngine.Device d, TorchEngine.Precision p)
+            throws Exception {
+        int t = threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / launch.localWorldSize());
+        var options = new TorchEngine.Options(d, p, activationCheckpointing, Engines.kernels(kernels), t)
+                .withDeviceIndex(d == TorchEngine.Device.CUDA ? launch.localRank() : 0);
+        PrintWriter o = spec.commandLine().getOut();
+        boolean rankZero = launch.isRankZero();
+        long[] lastStep = {-1};
+        RunSummary summary;
+        try (ProcessGroup group = ProcessGroup.join(launch, d == TorchEngine.Device.CUDA ? ProcessGroup.Backend.NCCL : ProcessGroup.Backend.GLOO,
+                     1, Duration.ofSeconds(timeoutSeconds));
+             TorchEngine e = TorchEngine.create(plan, options).distribute(group, zero);
+             Progress.Meter bar = rankZero
+                     ? Progress.meter(spec.commandLine().getErr(), "train " + plan.spec().name() + " (" + launch.worldSize() + " ranks)",
+                             Progress.Unit.STEPS, plan.totalSteps())
+                     : null) {
+            summary = new TrainingLoop(plan, e, data, out, new TrainingLoop.Listener() {
+                @Override
+                public void onStep(StepRecord r, long total) {
+                    lastStep[0] = r.step();
+                    if (bar == null) return;
+                    bar.stepTo(Math.min(r.step() + 1, total));
+                    if (r.loss() != null) bar.note(String.format(Locale.ROOT, "loss %.3f", r.loss()));
+                }
+            }).run(resume);
+        } catch (RuntimeException ex) {
+            throw new CliException("rank " + launch.rank() + " of " + launch.worldSize() + " failed "
+                    + (lastStep[0] < 0 ? "before its first step" : "after step " + lastStep[0]) + ": " + ex.getMessage(), ex);
+        }
+        if (!rankZero) {
+            o.println("rank " + launch.rank() + " of " + launch.worldSize() + ": done");
+            return 0;
+        }
+        Path report = RunReport.write(out);
+        o.println(plan.spec().name() + " on " + launch.worldSize() + " ranks (ZeRO-" + zero + "): " + Progress.describe(summary));
         o.println(Progress.withFigureNote("report: " + report));
         return 0;
     }

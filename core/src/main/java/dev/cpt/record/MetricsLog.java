@@ -22,6 +22,11 @@ public final class MetricsLog implements AutoCloseable {
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND));
     }
 
+    /** A log that keeps nothing: a rank of a multi-rank run other than rank 0, which writes the records. */
+    public static MetricsLog discarding() {
+        return new MetricsLog(new BufferedWriter(java.io.Writer.nullWriter()));
+    }
+
     public void write(StepRecord r) throws IOException {
         out.write(Json.MAPPER.writeValueAsString(r));
         out.write('\n');

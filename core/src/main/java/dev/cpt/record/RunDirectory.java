@@ -51,6 +51,14 @@ public final class RunDirectory {
         return run;
     }
 
+    /**
+     * The run another process writes (rank 0 of a multi-rank run), opened by a rank that only reads
+     * its checkpoints; nothing is checked or touched.
+     */
+    public static RunDirectory readOnly(Path dir) {
+        return new RunDirectory(dir);
+    }
+
     /** Opens {@code dir} for a new run; refuses a directory that already holds one. */
     public static RunDirectory create(Path dir, RunSpec spec) throws IOException {
         RunDirectory run = new RunDirectory(dir);

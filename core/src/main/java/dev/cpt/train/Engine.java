@@ -30,6 +30,21 @@ public interface Engine extends AutoCloseable {
     EngineInfo info();
 
     /**
+     * Whether this process writes the run's records and checkpoints: true but on the ranks other
+     * than 0 of a multi-rank run, which train in lock-step and write nothing.
+     */
+    default boolean writesRecords() {
+        return true;
+    }
+
+    /**
+     * On a rank that does not write the checkpoint ({@link #writesRecords()} false): its part of
+     * saving it, called where rank 0 calls {@link #save} (a sharded optimizer gathers its moments
+     * here). The default does nothing.
+     */
+    default void joinSave() throws IOException {}
+
+    /**
      * Log-probabilities for scoring ({@code cpt eval}): for each sequence {@code s} (of any length
      * from 2 to the model's context length + 1), position {@code i} gets log softmax(logits at
      * {@code i})[{@code s[i + 1]}] and whether {@code s[i + 1]} is the argmax there. Rows are

@@ -56,7 +56,10 @@ public final class TrainingLoop {
      * records an uninterrupted run would.
      */
     public RunSummary run(boolean resume) throws IOException {
-        RunDirectory dir = resume ? RunDirectory.resume(runDir, plan.spec()) : RunDirectory.create(runDir, plan.spec());
+        // A multi-rank run's other ranks train in lock-step with rank 0 and read its checkpoints, writing nothing.
+        boolean writer = engine.writesRecords();
+        RunDirectory dir = !writer ? RunDirectory.readOnly(runDir)
+                : resume ? RunDirectory.resume(runDir, plan.spec()) : RunDirectory.create(runDir, plan.spec());
         BatchSampler sampler = new BatchSampler(plan, data);
         Map<String, ValidationSet> validation = validationSets();
         int sequences = plan.spec().batch().sequences();
@@ -72,12 +75,12 @@ public final class TrainingLoop {
             start = last.get().state().step();
         }
         List<EvalPoint> evals = new ArrayList<>();
-        for (StepRecord r : MetricsLog.truncate(dir.metrics(), start)) {
+        for (StepRecord r : writer ? MetricsLog.truncate(dir.metrics(), start) : List.<StepRecord>of()) {
             if (r.val() != null) evals.add(new EvalPoint(r.step(), r.val()));
         }
 
         long wallStart = System.nanoTime();
-        try (MetricsLog log = MetricsLog.append(dir.metrics());
+        try (MetricsLog log = writer ? MetricsLog.append(dir.metrics()) : MetricsLog.discarding();
              BatchPrefetcher batches = new BatchPrefetcher(sampler, sequences, seqLen, start, total)) {
             for (long step = start; ; step++) {
                 Map<String, Double> val = evalDue(step) ? evaluate(validation, evalBatch) : null;
@@ -90,7 +93,9 @@ public final class TrainingLoop {
                     }
                     evals.add(new EvalPoint(step, val));
                 }
-                if (step > start && checkpointDue(step)) {
+                if (step > start && checkpointDue(step) && !writer) {
+                    engine.joinSave();
+                } else if (step > start && checkpointDue(step)) {
                     log.flush();
                     Stage ending = endingAt(step);
                     var ckpt = dir.writeCheckpoint(new LoopState(step, batches.stateBefore(step), ending == null ? null : ending.name()),
@@ -123,7 +128,7 @@ public final class TrainingLoop {
             }
         }
         RunSummary summary = RunSummary.compute(plan, evals, (System.nanoTime() - wallStart) / 1e9);
-        AtomicFiles.writeJson(dir.summary(), summary);
+        if (writer) AtomicFiles.writeJson(dir.summary(), summary);
         return summary;
     }
 

@@ -1,0 +1,144 @@
+package dev.cpt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.cpt.record.MetricsLog;
+import dev.cpt.record.StepRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code cpt train --nproc 2} end to end: two CPU processes over c10d's Gloo, one thread each (CI
+ * has two cores). The records of a two-rank run are the one-rank run's (losses, gradient norms and
+ * validation losses within 1e-4, relative), its checkpoint continues on one rank, and a rank that
+ * dies stops the run, is named, and leaves no process behind.
+ */
+class DistributedTrainCommandTest {
+    @TempDir
+    static Path tmp;
+    static Path data;
+
+    @BeforeAll
+    static void data() {
+        boolean ci = "1".equals(System.getenv("CPT_CI"));
+        assumeTrue(dev.cpt.ffi.NativeLibrary.present() || ci, "libcpt_torch.so is not built (native/build.sh needs libtorch-dev)");
+        data = tmp.resolve("builtin");
+        CliRun r = CliRun.run("prepare", "--builtin", data.toString(), "--synthetic", "--max-mb", "1");
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    /** Two stages of `steps` steps, gpt2 toy-xs, 4 sequences a batch in micro-batches of 1 (two ranks accumulate two each). */
+    static String spec(String name, int steps) {
+        return """
+            { "name": "%s", "seed": 3, "model": { "preset": "toy-xs" }, "batch": { "sequences": 4, "seqLen": 32, "microBatch": 1 },
+              "optimizer": { "gradClip": 1.0 },
+              "datasets": { "en": { "train": "%s/en/train.bin", "val": "%s/en/val.bin" },
+                            "de": { "train": "%s/de/train.bin", "val": "%s/de/val.bin" } },
+              "stages": [
+                { "name": "pretrain", "steps": %d, "mix": { "en": 1 }, "lr": { "type": "cosine", "max": 3e-3, "min": 3e-4, "warmupSteps": 2 } },
+                { "name": "continue", "steps": %d, "mix": { "de": 1 }, "replay": { "fraction": 0.25, "from": { "en": 1 } },
+                  "resetOptimizer": true, "lr": { "type": "cosine", "max": 3e-3, "min": 3e-4, "warmupSteps": 2 } } ],
+              "eval": { "every": 10, "batches": 2 }, "finalLoss": { "lastSteps": 10, "every": 5 } }
+            """.formatted(name, data, data, data, data, steps, steps);
+    }
+
+    static void assertSameRun(Path actual, Path expected, String what) throws IOException {
+        List<StepRecord> a = MetricsLog.read(actual.resolve("metrics.jsonl")), x = MetricsLog.read(expected.resolve("metrics.jsonl"));
+        assertThat(a).as(what + ": records").hasSameSizeAs(x);
+        for (int i = 0; i < x.size(); i++) {
+            StepRecord r = a.get(i), e = x.get(i);
+            assertThat(List.of(r.step(), r.stage(), r.tokens())).as(what + " record " + i).isEqualTo(List.of(e.step(), e.stage(), e.tokens()));
+            close(r.loss(), e.loss(), what + " step " + e.step() + " loss");
+            close(r.gradNorm(), e.gradNorm(), what + " step " + e.step() + " gradient norm");
+            assertThat(r.val() == null).isEqualTo(e.val() == null);
+            if (e.val() != null) {
+                assertThat(r.val().keySet()).isEqualTo(e.val().keySet());
+                for (Map.Entry<String, Double> v : e.val().entrySet()) close(r.val().get(v.getKey()), v.getValue(), what + " step " + e.step() + " val " + v.getKey());
+            }
+        }
+    }
+
+    static void close(Double actual, Double expected, String what) {
+        assertThat(actual == null).as(what).isEqualTo(expected == null);
+        if (expected != null) assertThat(Math.abs(actual - expected) / Math.abs(expected)).as(what + ": " + actual + " vs " + expected).isLessThan(1e-4);
+    }
+
+    @Test
+    void twoRanksWriteTheOneRankRunsRecordsAndTheirCheckpointContinuesOnOne() throws IOException {
+        Path specFile = Files.writeString(tmp.resolve("dp.json"), spec("dp", 20));
+        Path one = tmp.resolve("one"), two = tmp.resolve("two");
+        CliRun r1 = CliRun.run("train", specFile.toString(), "--out", one.toString(), "--engine", "torch", "--threads", "1");
+        assertThat(r1.code()).as(r1.err()).isZero();
+        CliRun r2 = CliRun.run("train", specFile.toString(), "--out", two.toString(), "--engine", "torch", "--threads", "1",
+                "--nproc", "2", "--zero", "1");
+        assertThat(r2.code()).as(r2.err()).isZero();
+        assertThat(r2.err()).contains("started 2 ranks on 127.0.0.1:");
+        assertSameRun(two, one, "2 ranks, ZeRO-1");
+        assertThat(two.resolve("summary.json")).exists();
+        assertThat(two.resolve("report.md")).exists();
+        assertThat(Files.readString(two.resolve("ranks/rank-1.log"))).contains("rank 1 of 2: done");
+
+        // Cut after the first stage (its stage-end checkpoint kept, written by two ZeRO-1 ranks) and continued on one rank.
+        Path cut = tmp.resolve("cut");
+        TrainAndSweepCommandTest.copy(two, cut);
+        Files.delete(cut.resolve("summary.json"));
+        try (var ckpts = Files.list(cut.resolve("checkpoints"))) {
+            for (Path c : ckpts.toList()) if (!c.getFileName().toString().equals("step-00000020")) TrainAndSweepCommandTest.deleteTree(c);
+        }
+        CliRun resumed = CliRun.run("train", specFile.toString(), "--out", cut.toString(), "--engine", "torch", "--threads", "1", "--resume");
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        assertSameRun(cut, one, "2 ranks resumed on 1");
+    }
+
+    @Test
+    void aRankThatDiesStopsTheRunNamedAndLeavesNoProcess() throws Exception {
+        Path specFile = Files.writeString(tmp.resolve("long.json"), spec("long", 5000));
+        Path out = tmp.resolve("long");
+        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.run("train", specFile.toString(), "--out", out.toString(),
+                "--engine", "torch", "--threads", "1", "--nproc", "2"));
+        // Once rank 0 has written some steps, kill rank 1 as an out-of-memory killer would.
+        Path metrics = out.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!(Files.exists(metrics) && Files.size(metrics) > 2000) && System.nanoTime() < deadline) Thread.sleep(100);
+        ProcessHandle rank1 = ProcessHandle.current().descendants().filter(p -> rankOf(p) == 1).findFirst().orElseThrow();
+        rank1.destroyForcibly();
+        CliRun r = run.get(120, TimeUnit.SECONDS);
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("rank 1 of 2 failed first (exit code 137, signal 9); every other rank was stopped")
+                .contains("--resume continues it");
+        assertThat(ProcessHandle.current().descendants().filter(p -> rankOf(p) >= 0).toList()).as("ranks left running").isEmpty();
+    }
+
+    /** The RANK a process of ours was started with (Linux: its environment), or -1. */
+    static int rankOf(ProcessHandle p) {
+        try {
+            for (String kv : new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"))).split("\0")) {
+                if (kv.startsWith("RANK=")) return Integer.parseInt(kv.substring(5));
+            }
+        } catch (IOException | NumberFormatException e) {
+            // gone already, or not ours to read
+        }
+        return -1;
+    }
+
+    @Test
+    void whatCannotRunOnSeveralRanksIsNamed() throws IOException {
+        Path specFile = Files.writeString(tmp.resolve("bad.json"), spec("bad", 4));
+        CliRun sim = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("sim").toString(), "--nproc", "2");
+        assertThat(sim.code()).isNotZero();
+        assertThat(sim.err()).contains("training on several ranks needs the torch engine");
+        CliRun zero3 = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("z3").toString(), "--engine", "torch", "--nproc", "2", "--zero", "3");
+        assertThat(zero3.err()).contains("--zero 3").contains("stage 3 (sharded parameters) is not built yet");
+        CliRun none = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("n0").toString(), "--engine", "torch", "--nproc", "0");
+        assertThat(none.err()).contains("--nproc must be at least 1");
+    }
+}
