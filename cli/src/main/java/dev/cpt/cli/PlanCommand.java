@@ -53,8 +53,11 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "bf16", paramLabel = "P", description = "bf16 (autocast, flash attention) or fp32. Default: ${DEFAULT-VALUE}.")
     String precision;
 
-    @Option(names = "--zero", defaultValue = "0", paramLabel = "STAGE",
-            description = "ZeRO/FSDP sharding across the GPUs: 0 none, 1 optimizer state, 2 + gradients, 3 + weights. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--zero", paramLabel = "STAGE",
+            description = "ZeRO/FSDP sharding across the GPUs: 0 none, 1 optimizer state, 2 + gradients, 3 + weights. Default: the spec's "
+                    + "parallel.zero, else 0.")
+    Integer zeroOption;
+
     int zero;
 
     @Option(names = "--activation-checkpointing", description = "Recompute activations in the backward pass (keep only each layer's input).")
@@ -93,6 +96,8 @@ final class PlanCommand implements Callable<Integer> {
             default -> throw new CliException("--precision must be bf16 or fp32, not \"" + precision + "\"");
         };
         if (!(mfu > 0 && mfu <= 1)) throw new CliException("--mfu must be in (0, 1], not " + mfu);
+        RunPlan run = RunPlan.load(file);
+        zero = zeroOption != null ? zeroOption : run.spec().zeroStage();
         MemoryPlan.Options options;
         try {
             boolean fused = switch (kernels.toLowerCase(Locale.ROOT)) {
@@ -113,7 +118,6 @@ final class PlanCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--interconnect: " + e.getMessage());
         }
-        RunPlan run = RunPlan.load(file);
         MemoryPlan m = MemoryPlan.of(run.spec(), options);
         StepTimePlan time = StepTimePlan.of(run.spec(), run.totalSteps(), gpus, zero, p, mfu, peakTflops * 1e12, link);
         long tokens = run.totalSteps() * run.tokensPerStep();

@@ -1,5 +1,6 @@
 package dev.cpt.cli;
 
+import dev.cpt.plan.MemoryPlan;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.plan.Stage;
 import dev.cpt.promote.Promotion;
@@ -68,6 +69,14 @@ final class PromoteCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "1000", paramLabel = "STEPS", description = "Steps between evaluations. Default: ${DEFAULT-VALUE}.")
     long evalEvery;
 
+    @Option(names = "--gpus", paramLabel = "N",
+            description = "The GPUs the run will have: the spec's parallel.zero becomes the lowest ZeRO stage whose memory (cpt plan's "
+                    + "count, bf16) fits on N GPUs of --gpu-memory.")
+    Integer gpus;
+
+    @Option(names = "--gpu-memory", defaultValue = "80", paramLabel = "GiB", description = "With --gpus: memory of one GPU. Default: ${DEFAULT-VALUE} (H100).")
+    double gpuMemory;
+
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The spec to write.")
     Path out;
 
@@ -95,6 +104,7 @@ final class PromoteCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
+        String parallel = gpus == null ? null : chooseZeroStage(r);
         byte[] text = (Json.PRETTY.writeValueAsString(r.json()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         AtomicFiles.write(out, w -> w.write(text));
 
@@ -107,9 +117,35 @@ final class PromoteCommand implements Callable<Integer> {
         }
         o.printf(Locale.ROOT, "learning rates × %.4g (the sweep's peak %.4g → %s's η_max %.4g)%n", r.lrFactor(), r.referenceMaxLr(), model,
                 Promotion.PAPER_MAX_LR.get(model));
+        if (parallel != null) o.println(parallel);
         for (String n : r.notes()) o.println("note: " + n);
         o.println("next: cpt plan " + out + "   then: cpt train " + out + " --engine torch --device cuda --out DIR");
         return 0;
+    }
+
+    /**
+     * Writes {@code parallel.zero} into the promoted spec: the lowest stage that fits on --gpus
+     * (less sharding, less communication), or 3 with a warning when none does. Returns the line to print.
+     */
+    private String chooseZeroStage(Promotion.Result r) {
+        if (gpus < 1) throw new CliException("--gpus must be at least 1, not " + gpus);
+        if (!(gpuMemory > 0)) throw new CliException("--gpu-memory must be positive, not " + gpuMemory);
+        MemoryPlan fit = null;
+        int stage = 0;
+        for (; stage <= 3; stage++) {
+            fit = MemoryPlan.of(r.spec(), new MemoryPlan.Options(gpus, gpuMemory, MemoryPlan.Precision.BF16,
+                    stage, false, true));
+            if (fit.fits()) break;
+        }
+        int chosen = Math.min(stage, 3);
+        r.json().putObject("parallel").put("zero", chosen);
+        double gib = fit.totalBytes() / (double) MemoryPlan.GIB;
+        if (stage <= 3) {
+            return String.format(Locale.ROOT, "parallel: ZeRO-%d, the lowest stage that fits on %d GPU%s of %.0f GiB (%.2f GiB each; cpt plan)",
+                    chosen, gpus, gpus == 1 ? "" : "s", gpuMemory, gib);
+        }
+        return String.format(Locale.ROOT, "warning: no ZeRO stage fits on %d GPU%s of %.0f GiB (ZeRO-3 needs %.2f GiB each); parallel.zero is 3 — "
+                + "give more GPUs, --activation-checkpointing in cpt train, or a smaller --micro-batch", gpus, gpus == 1 ? "" : "s", gpuMemory, gib);
     }
 
     /** The run directory of the variant: the exact run, or its lowest seed. */

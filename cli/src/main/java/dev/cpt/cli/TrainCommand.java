@@ -83,9 +83,11 @@ final class TrainCommand implements Callable<Integer> {
                     + "Under torchrun or SLURM (RANK/WORLD_SIZE or SLURM_PROCID set) a plain cpt train joins their group instead."})
     int nproc;
 
-    @Option(names = "--zero", defaultValue = "0", paramLabel = "S",
+    @Option(names = "--zero", paramLabel = "S",
             description = "On several ranks: 0 data parallel (gradients all-reduced in buckets during the backward), 1 AdamW "
-                    + "moments sharded across ranks, 2 gradients reduce-scattered too. Default: ${DEFAULT-VALUE}.")
+                    + "moments sharded across ranks, 2 gradients reduce-scattered too. Default: the spec's parallel.zero, else 0.")
+    Integer zeroOption;
+
     int zero;
 
     @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS",
@@ -110,16 +112,19 @@ final class TrainCommand implements Callable<Integer> {
         if ((nproc > 1 || ranked) && engine != Engines.Kind.torch) {
             throw new CliException("training on several ranks needs the torch engine (--engine torch); the simulator runs in one process");
         }
-        if (zero < 0 || zero > 2) {
-            throw new CliException("--zero " + zero + ": the torch engine has stages 0 (data parallel), 1 (sharded AdamW moments) and "
-                    + "2 (and sharded gradients); stage 3 (sharded parameters) is not built yet");
-        }
         if (timeoutSeconds < 1) throw new CliException("--timeout must be at least 1 second, not " + timeoutSeconds);
+        // The spec is read (and every problem in it reported) before any rank starts.
+        RunPlan plan = RunPlan.load(specFile);
+        zero = zeroOption != null ? zeroOption : plan.spec().zeroStage();
+        // On one rank there is nothing to shard: a promoted spec's stage only matters once it runs on several.
+        if ((nproc > 1 || ranked) && (zero < 0 || zero > 2)) {
+            throw new CliException((zeroOption != null ? "--zero " : "parallel.zero ") + zero + ": the torch engine has stages 0 (data parallel), "
+                    + "1 (sharded AdamW moments) and 2 (and sharded gradients); stage 3 (sharded parameters) is not built yet");
+        }
         if (nproc > 1) return launchRanks();
         TorchEngine.Device d = Engines.device(device);
         TorchEngine.Precision p = Engines.precision(precision);
         var factory = engine.factory(d, p, activationCheckpointing, Engines.kernels(kernels));
-        RunPlan plan = RunPlan.load(specFile);
         DataSources data;
         try {
             data = Engines.dataProvider().open(plan);

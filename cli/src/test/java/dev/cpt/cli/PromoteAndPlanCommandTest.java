@@ -79,6 +79,26 @@ class PromoteAndPlanCommandTest {
         assertThat(plan.out()).contains("does not fit", "at least 3 GPUs: --gpus 3 --zero 3");
         CliRun sharded = CliRun.run("plan", out.toString(), "--gpus", "3", "--zero", "3");
         assertThat(sharded.code()).as(sharded.out()).isZero();
+
+        // Promoted for 8 GPUs: the spec carries the lowest ZeRO stage that fits, and cpt plan reads it from there.
+        Path eight = tmp.resolve("ten-8.json");
+        CliRun onEight = CliRun.run("promote", sweep().toString(), "--variant", "strong-1x@seed=2", "--model", "10b",
+                "--tokens", "pretrain=300e9,continue=200e9", "--gpus", "8", "--out", eight.toString());
+        assertThat(onEight.code()).as(onEight.err()).isZero();
+        int stage = Json.MAPPER.readTree(eight.toFile()).at("/parallel/zero").asInt(-1);
+        assertThat(onEight.out()).contains("parallel: ZeRO-" + stage + ", the lowest stage that fits on 8 GPUs of 80 GiB");
+        for (int lower = 0; lower < stage; lower++) {
+            assertThat(CliRun.run("plan", eight.toString(), "--gpus", "8", "--zero", Integer.toString(lower)).code()).as("ZeRO-" + lower).isEqualTo(1);
+        }
+        CliRun planned = CliRun.run("plan", eight.toString(), "--gpus", "8");
+        assertThat(planned.code()).as(planned.out()).isZero();
+        assertThat(planned.out()).contains("ZeRO-" + stage + " over 8 GPUs");
+        assertThat(CliRun.run("validate", eight.toString()).code()).isZero();
+        // a stage outside 0..3 in the spec is named at its field
+        Files.writeString(eight, Files.readString(eight).replaceAll("\"zero\" : \\d", "\"zero\" : 4"));
+        CliRun bad = CliRun.run("validate", eight.toString());
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.out() + bad.err()).contains("parallel.zero").contains("the ZeRO stages are 0, 1, 2 and 3");
     }
 
     @Test

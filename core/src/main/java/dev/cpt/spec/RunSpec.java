@@ -16,9 +16,14 @@ import java.util.Set;
 public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec optimizer, BatchSpec batch,
                       Map<String, DatasetSpec> datasets, List<StageSpec> stages, ScheduleSpec lr,
                       ScheduleSpec weightDecay, EvalSpec eval, FinalLossSpec finalLoss,
-                      CheckpointSpec checkpoint) {
+                      CheckpointSpec checkpoint, ParallelSpec parallel) {
 
     public static final double DEFAULT_WEIGHT_DECAY = 0.1;
+
+    /** The ZeRO stage of {@code parallel}, 0 without one (left null, so that specs without it read and write as before). */
+    public int zeroStage() {
+        return parallel == null ? 0 : parallel.zeroStage();
+    }
 
     public RunSpec {
         if (seed == null) seed = 0L;
@@ -32,7 +37,7 @@ public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec opt
     public RunSpec withInitShape() {
         if (model == null || model.init() == null) return this;
         return new RunSpec(name, seed, model.withInitShape(), optimizer, batch, datasets, stages, lr, weightDecay, eval, finalLoss,
-                checkpoint);
+                checkpoint, parallel);
     }
 
     /** Checks fields and cross-references that need no span lengths. */
@@ -44,6 +49,7 @@ public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec opt
         eval.validate("eval", p);
         finalLoss.validate("finalLoss", p);
         checkpoint.validate("checkpoint", p);
+        if (parallel != null) parallel.validate("parallel", p);
         if (lr != null) lr.validate("lr", p);
         if (weightDecay != null) weightDecay.validate("weightDecay", p);
 
