@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -86,7 +87,8 @@ struct cpt_model {
     torch::Device device{torch::kCPU};
     std::vector<std::string> names;
     std::unordered_map<std::string, int> by_name;
-    std::vector<torch::Tensor> params;  // in names' order
+    std::vector<torch::Tensor> params;  // in names' order (ZeRO-3: defined only while their unit is gathered)
+    std::vector<std::vector<int64_t>> shapes;
     std::vector<bool> decay;            // AdamW decays embeddings and linear weights, not biases or norms
     std::vector<torch::Tensor> exp_avg, exp_avg_sq;
     std::vector<torch::Tensor> steps;  // the fused kernel's per-tensor step counts (float, on the device)
@@ -97,6 +99,13 @@ struct cpt_model {
     std::unique_ptr<cpt::DataParallel> dp;
 
     bool sharded_optimizer() const { return dp && dp->zero_stage() >= 1; }
+    bool sharded_weights() const { return dp && dp->zero_stage() == 3; }
+
+    int64_t numel(size_t i) const {
+        int64_t n = 1;
+        for (auto d : shapes[i]) n *= d;
+        return n;
+    }
 
     int index(const std::string &name) const {
         auto it = by_name.find(name);
@@ -115,6 +124,7 @@ struct cpt_model {
                                : is_bias_or_norm_weight_one ? torch::zeros(shape, options) : torch::randn(shape, options) * std;
         by_name[name] = static_cast<int>(names.size());
         names.push_back(name);
+        shapes.push_back(shape);
         params.push_back(t.to(device).set_requires_grad(true));
         decay.push_back(shape.size() >= 2);
     }
@@ -298,6 +308,49 @@ struct CheckpointedBlock : public torch::autograd::Function<CheckpointedBlock> {
     }
 };
 
+/**
+ * A block under ZeRO-3, as FSDP runs it with activation checkpointing: the forward gathers the
+ * block's weights (prefetching the next block's), runs it without keeping activations and frees the
+ * weights; the backward gathers them again (prefetching the previous block's), recomputes the block
+ * with gradients, and reduce-scatters its weight gradients into this rank's shard. Recomputing is
+ * what lets the gathered weights go: autograd's saved tensors would otherwise hold them.
+ */
+struct ShardedBlock : public torch::autograd::Function<ShardedBlock> {
+    static torch::Tensor forward(torch::autograd::AutogradContext *ctx, torch::Tensor x, int64_t model, int64_t layer,
+                                 bool autocast) {
+        auto &m = *reinterpret_cast<cpt_model *>(model);
+        ctx->saved_data["model"] = model;
+        ctx->saved_data["layer"] = layer;
+        ctx->saved_data["autocast"] = autocast;
+        ctx->save_for_backward({x});
+        int unit = static_cast<int>(layer) + 1;
+        m.dp->materialize(unit, m.params, m.shapes, false, unit + 1 < m.dp->units() ? unit + 1 : -1);
+        auto y = block(m, x, static_cast<int>(layer));
+        m.dp->release(unit, m.params);
+        return y;
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                   torch::autograd::variable_list grad_outputs) {
+        auto &m = *reinterpret_cast<cpt_model *>(ctx->saved_data["model"].toInt());
+        int layer = static_cast<int>(ctx->saved_data["layer"].toInt()), unit = layer + 1;
+        auto x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+        m.dp->materialize(unit, m.params, m.shapes, true, unit - 1 >= 1 ? unit - 1 : -1);
+        torch::Tensor y;
+        {
+            torch::AutoGradMode grad(true);
+            AutocastScope autocast(ctx->saved_data["autocast"].toBool());
+            y = block(m, x, layer);
+        }
+        std::vector<torch::Tensor> inputs{x};
+        for (int i : m.dp->members(unit)) inputs.push_back(m.params[i]);
+        auto grads = torch::autograd::grad({y}, inputs, {grad_outputs[0]}, false, false, true);
+        m.dp->release(unit, m.params);
+        m.dp->reduce_unit_gradients(unit, std::vector<torch::Tensor>(grads.begin() + 1, grads.end()));
+        return {grads[0], torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+};
+
 /** Mean next-token cross-entropy of rows [B, T + 1] (int64 on the model's device). */
 torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     int64_t t = rows.size(1) - 1;
@@ -312,8 +365,12 @@ torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     }
     bool checkpoint = m.config.activation_checkpointing != 0 && torch::GradMode::is_enabled();
     for (int i = 0; i < m.config.layers; i++) {
-        x = checkpoint ? CheckpointedBlock::apply(x, reinterpret_cast<int64_t>(&m), static_cast<int64_t>(i), autocasts(m))
-                       : block(m, x, i);
+        if (m.sharded_weights()) {
+            x = ShardedBlock::apply(x, reinterpret_cast<int64_t>(&m), static_cast<int64_t>(i), autocasts(m));
+        } else {
+            x = checkpoint ? CheckpointedBlock::apply(x, reinterpret_cast<int64_t>(&m), static_cast<int64_t>(i), autocasts(m))
+                           : block(m, x, i);
+        }
     }
     if (m.config.fused_kernels && !gpt2) {
         x = cpt::fused::layer_norms(x, m.p("final_layer_norm.weight"), m.p("final_layer_norm.bias"), torch::Tensor(),
@@ -396,6 +453,45 @@ void adamw_fused(cpt_model &m, const std::vector<torch::Tensor> &grads, double l
 #endif
 }
 
+/**
+ * One step under ZeRO-3 (cpt_train_step's rows of this rank). The parameters outside the blocks
+ * (embeddings, final norm, head) stay gathered for the whole step and their gradients accumulate
+ * over the micro-batches, reduce-scattered once; each block's are gathered, used and freed inside
+ * ShardedBlock, and reduce-scattered after every micro-batch's backward, as FSDP does outside
+ * no_sync: keeping them whole across micro-batches would cost the memory ZeRO-3 exists to save.
+ */
+void train_step_sharded(cpt_model &m, const torch::Tensor &rows, int32_t sequences, int32_t micro_batch, double lr,
+                        double weight_decay, double grad_clip, cpt_step_result *out) {
+    cpt::DataParallel &dp = *m.dp;
+    dp.begin_step_sharded();
+    double share = static_cast<double>(micro_batch) / (static_cast<double>(sequences) * dp.group().world());
+    dp.materialize(0, m.params, m.shapes, true, 1);
+    torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(m.device));
+    for (int32_t start = 0; start < sequences; start += micro_batch) {
+        torch::Tensor loss;
+        {
+            AutocastScope autocast(m);
+            loss = forward_loss(m, rows.narrow(0, start, micro_batch));
+        }
+        (loss * share).backward();
+        loss_sum = loss_sum + loss.detach() * share;
+    }
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> root;
+    for (int i : dp.members(0)) root.push_back(m.params[i].grad());
+    dp.reduce_unit_gradients(0, root);
+    dp.release(0, m.params);
+    dp.finish_gradients();
+    dp.group().all_reduce(loss_sum);
+    auto total = dp.grad_norm(m.params);
+    if (grad_clip > 0) dp.scale_gradients(m.params, torch::clamp_max(grad_clip / (total + 1e-6), 1.0));
+    m.step++;
+    dp.adamw_sharded(m.params, m.decay, m.step, lr, weight_decay, m.config.beta1, m.config.beta2, m.config.eps);
+    auto both = torch::stack({loss_sum.to(torch::kFloat64), total.to(torch::kFloat64)}).to(torch::kCPU);
+    out->loss = both[0].item<double>();
+    out->grad_norm = both[1].item<double>();
+}
+
 std::string version_string() {
     return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
            std::to_string(TORCH_VERSION_PATCH);
@@ -463,6 +559,10 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
         if (m->device.is_cuda()) c10::cuda::set_device(m->device.index());
 #endif
         if (c->threads > 0) at::set_num_threads(c->threads);
+        // libtorch's generator is global: models created on several threads at once (a sweep's
+        // jobs, ranks in one process) would interleave their draws. One at a time, each gets its seed's.
+        static std::mutex init_lock;
+        std::lock_guard<std::mutex> hold(init_lock);
         torch::manual_seed(static_cast<uint64_t>(c->seed));
         int64_t d = c->d_model, v = c->vocab_size, l = c->layers;
         double std = 0.02, residual = 0.02 / std::sqrt(2.0 * static_cast<double>(l));
@@ -530,7 +630,7 @@ int32_t cpt_model_parameter_count(cpt_model *m, int64_t *out) {
     return guarded([&] {
         require(m != nullptr && out != nullptr, "model and out must not be null");
         int64_t n = 0;
-        for (auto &t : m->params) n += t.numel();
+        for (size_t i = 0; i < m->shapes.size(); i++) n += m->numel(i);
         *out = n;
     });
 }
@@ -555,13 +655,14 @@ int32_t cpt_model_tensor_name(cpt_model *m, int32_t index, char *buffer, int32_t
 int32_t cpt_model_tensor_numel(cpt_model *m, const char *name, int64_t *out) {
     return guarded([&] {
         require(m != nullptr && name != nullptr && out != nullptr, "model, name and out must not be null");
-        *out = m->p(name).numel();
+        *out = m->numel(m->index(name));
     });
 }
 
 int32_t cpt_model_get_tensor(cpt_model *m, const char *name, float *destination, int64_t numel) {
     return guarded([&] {
         require(m != nullptr && name != nullptr && destination != nullptr, "model, name and destination must not be null");
+        require(!m->sharded_weights(), "under ZeRO-3 no rank holds whole tensors: save a checkpoint (every rank) and read it instead");
         auto t = m->p(name).detach().to(torch::kCPU).contiguous();
         require(t.numel() == numel, std::string(name) + " has " + std::to_string(t.numel()) + " values, not " + std::to_string(numel));
         std::memcpy(destination, t.data_ptr<float>(), sizeof(float) * numel);
@@ -571,6 +672,7 @@ int32_t cpt_model_get_tensor(cpt_model *m, const char *name, float *destination,
 int32_t cpt_model_set_tensor(cpt_model *m, const char *name, const float *source, int64_t numel) {
     return guarded([&] {
         require(m != nullptr && name != nullptr && source != nullptr, "model, name and source must not be null");
+        require(!m->sharded_weights(), "under ZeRO-3 no rank holds whole tensors: set the weights before cpt_model_distribute");
         auto &t = m->params[m->index(name)];
         require(t.numel() == numel, std::string(name) + " has " + std::to_string(t.numel()) + " values, not " + std::to_string(numel));
         torch::NoGradGuard no_grad;
@@ -588,6 +690,10 @@ int32_t cpt_train_step(cpt_model *m, const int32_t *tokens, int32_t sequences, i
         require(std::isfinite(lr) && lr >= 0, "lr must be finite and non-negative");
         auto rows = rows_of(*m, tokens, sequences, seq_len);
         cpt::DataParallel *dp = m->dp.get();
+        if (m->sharded_weights()) {
+            train_step_sharded(*m, rows, sequences, micro_batch, lr, weight_decay, grad_clip, out);
+            return;
+        }
         if (dp) {
             dp->begin_step(m->params);
         } else {
@@ -665,7 +771,9 @@ int32_t cpt_eval_loss(cpt_model *m, const int32_t *tokens, int32_t sequences, in
         auto rows = rows_of(*m, tokens, sequences, seq_len);
         torch::NoGradGuard no_grad;
         AutocastScope autocast(*m);
+        if (m->sharded_weights()) m->dp->materialize(0, m->params, m->shapes, false, 1);
         auto loss = forward_loss(*m, rows).to(torch::kFloat64).reshape({1});
+        if (m->sharded_weights()) m->dp->release(0, m->params);
         if (m->dp) {
             // Every rank scores as many rows, so the mean of the ranks' means is the whole batch's.
             m->dp->group().all_reduce(loss);
@@ -687,10 +795,11 @@ int32_t cpt_save(cpt_model *m, const char *path) {
         require(m != nullptr, "model must not be null");
         // Several ranks: every rank calls this (ZeRO >= 1 assembles the moments from every shard);
         // rank 0 writes the one file, which resumes at any world size and ZeRO stage.
-        std::vector<torch::Tensor> avg = m->exp_avg, sq = m->exp_avg_sq;
+        std::vector<torch::Tensor> weights = m->params, avg = m->exp_avg, sq = m->exp_avg_sq;
+        if (m->sharded_weights()) weights = m->dp->full_weights(m->shapes);
         if (m->sharded_optimizer()) {
-            avg = m->dp->full_moments(m->params, false);
-            sq = m->dp->full_moments(m->params, true);
+            avg = m->dp->full_moments(m->shapes, false);
+            sq = m->dp->full_moments(m->shapes, true);
         }
         if (m->dp && m->dp->group().rank() != 0) return;
         require(path != nullptr, "path must not be null");
@@ -699,7 +808,7 @@ int32_t cpt_save(cpt_model *m, const char *path) {
                                                m->config.context_length, m->config.vocab_size}, torch::kLong));
         archive.write("step", torch::tensor({m->step}, torch::kLong));
         for (size_t i = 0; i < m->names.size(); i++) {
-            archive.write("param." + m->names[i], m->params[i].detach().to(torch::kCPU));
+            archive.write("param." + m->names[i], weights[i].detach().to(torch::kCPU));
             archive.write("exp_avg." + m->names[i], avg[i].to(torch::kCPU));
             archive.write("exp_avg_sq." + m->names[i], sq[i].to(torch::kCPU));
         }
@@ -742,8 +851,7 @@ int32_t cpt_load(cpt_model *m, const char *path) {
             read("param." + m->names[i], params[i]);
             read("exp_avg." + m->names[i], avg[i]);
             read("exp_avg_sq." + m->names[i], sq[i]);
-            if (!params[i].sizes().equals(m->params[i].sizes()) || !avg[i].sizes().equals(m->params[i].sizes()) ||
-                !sq[i].sizes().equals(m->params[i].sizes())) {
+            if (!params[i].sizes().equals(m->shapes[i]) || !avg[i].sizes().equals(m->shapes[i]) || !sq[i].sizes().equals(m->shapes[i])) {
                 throw IoError(std::string(path) + ": " + m->names[i] + " has another shape");
             }
         }
@@ -761,7 +869,11 @@ int32_t cpt_load(cpt_model *m, const char *path) {
         }
         // Everything read and checked: only now the model changes.
         torch::NoGradGuard no_grad;
-        for (size_t i = 0; i < m->names.size(); i++) m->params[i].copy_(params[i]);
+        if (m->sharded_weights()) {
+            m->dp->load_weights(params);  // this rank's pieces
+        } else {
+            for (size_t i = 0; i < m->names.size(); i++) m->params[i].copy_(params[i]);
+        }
         if (m->sharded_optimizer()) {
             m->dp->load_moments(avg, sq);  // this rank's shard, whatever world size wrote the file
         } else {
@@ -790,10 +902,13 @@ int32_t cpt_memory_statistics(cpt_model *m, cpt_memory_stats *out) {
 #endif
         // On the CPU: the model's own tensors (weights and the two AdamW moments).
         int64_t bytes = 0;
-        for (size_t i = 0; i < m->params.size(); i++) {
-            bytes += (m->sharded_optimizer() ? 1 : 3) * m->params[i].numel() * static_cast<int64_t>(sizeof(float));
+        if (m->dp) {
+            bytes += m->dp->weight_elements() * static_cast<int64_t>(sizeof(float));
+            for (size_t i = 0; !m->sharded_optimizer() && i < m->shapes.size(); i++) bytes += 2 * m->numel(i) * static_cast<int64_t>(sizeof(float));
+            if (m->sharded_optimizer()) bytes += 2 * m->dp->owned_elements() * static_cast<int64_t>(sizeof(float));
+        } else {
+            for (size_t i = 0; i < m->shapes.size(); i++) bytes += 3 * m->numel(i) * static_cast<int64_t>(sizeof(float));
         }
-        if (m->sharded_optimizer()) bytes += 2 * m->dp->owned_elements() * static_cast<int64_t>(sizeof(float));
         out->allocated_bytes = bytes;
         out->peak_allocated_bytes = bytes;
         out->reserved_bytes = bytes;
@@ -862,9 +977,9 @@ int32_t cpt_model_distribute(cpt_model *m, cpt_group *g, int32_t zero_stage, int
     return guarded([&] {
         require(m != nullptr && g != nullptr, "model and group must not be null");
         require(!m->dp, "this model is already distributed");
-        require(zero_stage >= 0 && zero_stage <= 2, "ZeRO stage " + std::to_string(zero_stage) +
+        require(zero_stage >= 0 && zero_stage <= 3, "ZeRO stage " + std::to_string(zero_stage) +
                                                         " is not one this engine has: 0 (data parallel), 1 (sharded "
-                                                        "optimizer state) or 2 (and sharded gradients)");
+                                                        "optimizer state), 2 (and sharded gradients) or 3 (and sharded weights)");
         require(bucket_bytes > 0, "bucket_bytes must be positive");
         bool nccl = g->group->backend() == cpt::Group::NCCL;
         require(nccl == m->device.is_cuda(), nccl ? "an NCCL group needs a CUDA model" : "a Gloo group needs a CPU model");
@@ -875,11 +990,20 @@ int32_t cpt_model_distribute(cpt_model *m, cpt_group *g, int32_t zero_stage, int
             g->group->all_reduce(t);
             p.copy_(t);
         }
-        m->dp = std::make_unique<cpt::DataParallel>(g->group, zero_stage, bucket_bytes, m->params);
+        // ZeRO-3's units: the parameters outside the blocks (0), and each block's (1 + b).
+        std::vector<int> unit_of;
+        for (auto &name : m->names) {
+            std::string prefix = m->config.arch == CPT_ARCH_GPT2 ? "h." : "layers.";
+            unit_of.push_back(name.rfind(prefix, 0) == 0 ? 1 + std::stoi(name.substr(prefix.size())) : 0);
+        }
+        m->dp = std::make_unique<cpt::DataParallel>(g->group, zero_stage, bucket_bytes, m->params, unit_of);
         g->device = m->device;
         if (zero_stage >= 1) {
             m->exp_avg.clear();
             m->exp_avg_sq.clear();
+        }
+        if (zero_stage == 3) {
+            for (auto &p : m->params) p = torch::Tensor();  // only this rank's pieces stay (in dp)
         }
         m->reset_optimizer();
     });

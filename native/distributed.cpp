@@ -220,54 +220,72 @@ std::shared_ptr<Group::Pending> Group::all_gather_async(torch::Tensor, torch::Te
 // ---- DataParallel -------------------------------------------------------------------------------
 
 DataParallel::DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t bucket_bytes,
-                           const std::vector<torch::Tensor> &params)
+                           const std::vector<torch::Tensor> &params, const std::vector<int> &unit_of)
     : group_(std::move(group)), zero_(zero_stage) {
-    if (zero_ < 0 || zero_ > 2) {
-        throw std::invalid_argument("ZeRO stage " + std::to_string(zero_) + " is not one this engine has (0, 1 or 2)");
+    if (zero_ < 0 || zero_ > 3) {
+        throw std::invalid_argument("ZeRO stage " + std::to_string(zero_) + " is not one this engine has (0, 1, 2 or 3)");
     }
     if (bucket_bytes <= 0) throw std::invalid_argument("the bucket size must be positive");
     int world = group_->world(), n = static_cast<int>(params.size());
     offset_.assign(n, 0);
     bucket_of_.assign(n, 0);
-    // Buckets from the last parameter back: the order in which the backward finishes them.
-    int64_t flat = 0;
-    int last = n - 1;
-    while (last >= 0) {
-        int first = last;
-        int64_t bytes = params[first].numel() * 4;
-        while (first > 0 && bytes + params[first - 1].numel() * 4 <= bucket_bytes) bytes += params[--first].numel() * 4;
+    std::vector<std::vector<int>> groups;
+    if (zero_ == 3) {
+        if (static_cast<int>(unit_of.size()) != n) throw std::invalid_argument("ZeRO-3 needs every parameter's unit");
+        int units = 0;
+        for (int u : unit_of) units = std::max(units, u + 1);
+        groups.resize(units);
+        for (int i = 0; i < n; i++) groups[unit_of[i]].push_back(i);
+    } else {
+        // From the last parameter back: the order in which the backward finishes them.
+        int last = n - 1;
+        while (last >= 0) {
+            int first = last;
+            int64_t bytes = params[first].numel() * 4;
+            while (first > 0 && bytes + params[first - 1].numel() * 4 <= bucket_bytes) bytes += params[--first].numel() * 4;
+            std::vector<int> members;
+            for (int i = first; i <= last; i++) members.push_back(i);
+            groups.push_back(members);
+            last = first - 1;
+        }
+    }
+    for (auto &members : groups) {
         Bucket b;
-        b.offset = flat;
-        b.first = first;
-        b.last = last;
+        b.offset = total_;
+        b.members = members;
         int64_t size = 0;
-        for (int i = first; i <= last; i++) {
-            offset_[i] = flat + size;
+        for (int i : members) {
+            offset_[i] = total_ + size;
             bucket_of_[i] = static_cast<int>(buckets_.size());
             size += params[i].numel();
         }
-        b.size = (size + world - 1) / world * world;
-        flat += b.size;
+        b.size = std::max<int64_t>(world, (size + world - 1) / world * world);
+        total_ += b.size;
         buckets_.push_back(b);
-        last = first - 1;
     }
-    auto options = torch::TensorOptions().dtype(torch::kFloat32).device(params.empty() ? torch::kCPU : params[0].device());
-    flat_grad_ = torch::zeros({flat}, options);
+    options_ = torch::TensorOptions().dtype(torch::kFloat32).device(params.empty() ? torch::kCPU : params[0].device());
+    if (zero_ < 3) flat_grad_ = torch::zeros({total_}, options_);
     if (zero_ >= 1) {
-        flat_param_ = torch::zeros({flat}, options);
+        if (zero_ < 3) flat_param_ = torch::zeros({total_}, options_);
         int r = group_->rank();
         for (auto &b : buckets_) {
             int64_t piece = b.size / world, lo = b.offset + r * piece, hi = lo + piece;
-            for (int i = b.first; i <= b.last; i++) {
+            for (int i : b.members) {
                 int64_t plo = offset_[i], phi = plo + params[i].numel();
                 int64_t a = std::max(lo, plo), z = std::min(hi, phi);
                 if (a < z) {
-                    owned_.push_back(Segment{i, a - plo, z - a, a, owned_total_});
+                    owned_.push_back(Segment{i, a - plo, z - a, a, shard_offset(b) + (a - lo), owned_total_});
                     owned_total_ += z - a;
                 }
             }
         }
         reset_moments();
+    }
+    if (zero_ == 3) {
+        shard_param_ = torch::zeros({total_ / world}, options_);
+        shard_grad_ = torch::zeros({total_ / world}, options_);
+        load_weights(params);
+        return;  // its gradients come from reduce_unit_gradients, not from hooks
     }
     for (int i = 0; i < n; i++) {
         auto acc = torch::autograd::impl::grad_accumulator(params[i]);
@@ -282,8 +300,8 @@ DataParallel::DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t
 
 void DataParallel::reset_moments() {
     if (zero_ < 1) return;
-    exp_avg_ = torch::zeros({owned_total_}, flat_grad_.options());
-    exp_avg_sq_ = torch::zeros({owned_total_}, flat_grad_.options());
+    exp_avg_ = torch::zeros({owned_total_}, options_);
+    exp_avg_sq_ = torch::zeros({owned_total_}, options_);
 }
 
 torch::Tensor DataParallel::piece(const Bucket &b, torch::Tensor flat) const {
@@ -297,7 +315,7 @@ void DataParallel::begin_step(std::vector<torch::Tensor> &params) {
         params[i].mutable_grad() = flat_grad_.narrow(0, offset_[i], params[i].numel()).view(params[i].sizes());
     }
     for (auto &b : buckets_) {
-        b.pending = b.last - b.first + 1;
+        b.pending = static_cast<int>(b.members.size());
         b.work.reset();
     }
     communicate_ = false;
@@ -318,10 +336,14 @@ void DataParallel::ready(int param) {
 }
 
 void DataParallel::finish_gradients() {
+    if (zero_ == 3) {
+        while (!pending_gradients_.empty()) complete_oldest_gradients();
+        return;
+    }
     for (auto &b : buckets_) {
         if (b.pending != 0 || !b.work) {
-            throw std::logic_error("bucket of parameters " + std::to_string(b.first) + ".." + std::to_string(b.last) +
-                                   " was not reduced in the backward (" + std::to_string(b.pending) + " gradients missing)");
+            throw std::logic_error("a bucket of " + std::to_string(b.members.size()) + " parameters was not reduced in the backward (" +
+                                   std::to_string(b.pending) + " gradients missing)");
         }
     }
     for (auto &b : buckets_) {
@@ -342,8 +364,11 @@ torch::Tensor DataParallel::grad_norm(const std::vector<torch::Tensor> &params) 
         return torch::stack(norms).norm(2);
     }
     // ZeRO >= 1: each rank sums the squares of its own elements; the sum over ranks is the global norm's square.
-    auto squares = torch::zeros({1}, flat_grad_.options().dtype(torch::kFloat64));
-    for (auto &s : owned_) squares += flat_grad_.narrow(0, s.flat, s.length).to(torch::kFloat64).pow(2).sum();
+    auto squares = torch::zeros({1}, options_.dtype(torch::kFloat64));
+    for (auto &s : owned_) {
+        auto g = zero_ == 3 ? shard_grad_.narrow(0, s.shard, s.length) : flat_grad_.narrow(0, s.flat, s.length);
+        squares += g.to(torch::kFloat64).pow(2).sum();
+    }
     group_->all_reduce(squares);
     return squares.sqrt().to(torch::kFloat32).reshape({});
 }
@@ -351,6 +376,10 @@ torch::Tensor DataParallel::grad_norm(const std::vector<torch::Tensor> &params) 
 void DataParallel::scale_gradients(std::vector<torch::Tensor> &params, const torch::Tensor &coef) {
     if (zero_ == 0) {
         for (auto &p : params) p.grad().mul_(coef);
+        return;
+    }
+    if (zero_ == 3) {
+        shard_grad_.mul_(coef);
         return;
     }
     for (auto &s : owned_) flat_grad_.narrow(0, s.flat, s.length).mul_(coef);
@@ -361,16 +390,17 @@ void DataParallel::adamw_sharded(std::vector<torch::Tensor> &params, const std::
     // torch.optim.AdamW's update, element for element, on the runs of this rank's pieces.
     double bc1 = 1 - std::pow(b1, static_cast<double>(step)), bc2 = 1 - std::pow(b2, static_cast<double>(step));
     for (auto &s : owned_) {
-        auto p = params[s.param].view({-1}).narrow(0, s.begin, s.length);
-        auto g = flat_grad_.narrow(0, s.flat, s.length);
+        auto p = zero_ == 3 ? shard_param_.narrow(0, s.shard, s.length) : params[s.param].view({-1}).narrow(0, s.begin, s.length);
+        auto g = zero_ == 3 ? shard_grad_.narrow(0, s.shard, s.length) : flat_grad_.narrow(0, s.flat, s.length);
         auto m = exp_avg_.narrow(0, s.moment, s.length), v = exp_avg_sq_.narrow(0, s.moment, s.length);
         if (decay[s.param] && weight_decay != 0) p.mul_(1 - lr * weight_decay);
         m.mul_(b1).add_(g, 1 - b1);
         v.mul_(b2).addcmul_(g, g, 1 - b2);
         auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
         p.addcdiv_(m, denom, -lr / bc1);
-        flat_param_.narrow(0, s.flat, s.length).copy_(p);
+        if (zero_ < 3) flat_param_.narrow(0, s.flat, s.length).copy_(p);
     }
+    if (zero_ == 3) return;  // the next forward gathers the updated pieces
     // Every rank's updated pieces to every rank, bucket by bucket, then back into the parameters.
     std::vector<std::shared_ptr<Group::Pending>> works;
     for (auto &b : buckets_) {
@@ -383,14 +413,18 @@ void DataParallel::adamw_sharded(std::vector<torch::Tensor> &params, const std::
     }
 }
 
-std::vector<torch::Tensor> DataParallel::full_moments(const std::vector<torch::Tensor> &params, bool second) {
+std::vector<torch::Tensor> DataParallel::full_moments(const std::vector<std::vector<int64_t>> &shapes, bool second) {
     // Each element is owned by exactly one rank: the others contribute zeros, so a sum assembles it.
-    auto flat = torch::zeros_like(flat_grad_);
+    auto flat = torch::zeros({total_}, options_);
     const auto &mine = second ? exp_avg_sq_ : exp_avg_;
     for (auto &s : owned_) flat.narrow(0, s.flat, s.length).copy_(mine.narrow(0, s.moment, s.length));
     group_->all_reduce(flat);
     std::vector<torch::Tensor> out;
-    for (size_t i = 0; i < params.size(); i++) out.push_back(flat.narrow(0, offset_[i], params[i].numel()).view(params[i].sizes()).clone());
+    for (size_t i = 0; i < shapes.size(); i++) {
+        int64_t numel = 1;
+        for (auto d : shapes[i]) numel *= d;
+        out.push_back(flat.narrow(0, offset_[i], numel).view(shapes[i]).clone());
+    }
     return out;
 }
 
@@ -400,6 +434,95 @@ void DataParallel::load_moments(const std::vector<torch::Tensor> &exp_avg, const
         exp_avg_.narrow(0, s.moment, s.length).copy_(exp_avg[s.param].reshape({-1}).narrow(0, s.begin, s.length));
         exp_avg_sq_.narrow(0, s.moment, s.length).copy_(exp_avg_sq[s.param].reshape({-1}).narrow(0, s.begin, s.length));
     }
+}
+
+// ---- ZeRO-3 ----
+
+void DataParallel::load_weights(const std::vector<torch::Tensor> &full) {
+    torch::NoGradGuard no_grad;
+    for (auto &s : owned_) {
+        shard_param_.narrow(0, s.shard, s.length).copy_(full[s.param].detach().reshape({-1}).narrow(0, s.begin, s.length));
+    }
+}
+
+std::vector<torch::Tensor> DataParallel::full_weights(const std::vector<std::vector<int64_t>> &shapes) {
+    std::vector<torch::Tensor> out(shapes.size());
+    for (int u = 0; u < units(); u++) {
+        prefetch(u);
+        Bucket &b = buckets_[u];
+        b.gathering->wait();
+        b.gathering.reset();
+        for (int i : b.members) out[i] = b.gathered.narrow(0, offset_[i] - b.offset, [&] {
+            int64_t n = 1;
+            for (auto d : shapes[i]) n *= d;
+            return n;
+        }()).view(shapes[i]).clone();
+        b.gathered = torch::Tensor();
+    }
+    return out;
+}
+
+void DataParallel::prefetch(int unit) {
+    if (unit < 0 || unit >= units()) return;
+    Bucket &b = buckets_[unit];
+    if (b.gathered.defined()) return;
+    b.gathered = torch::empty({b.size}, options_);
+    int64_t piece = b.size / group_->world();
+    b.gathering = group_->all_gather_async(b.gathered, shard_param_.narrow(0, shard_offset(b), piece));
+}
+
+void DataParallel::materialize(int unit, std::vector<torch::Tensor> &params, const std::vector<std::vector<int64_t>> &shapes, bool grad,
+                               int next) {
+    prefetch(unit);
+    Bucket &b = buckets_[unit];
+    if (b.gathering) {
+        b.gathering->wait();
+        b.gathering.reset();
+    }
+    prefetch(next);
+    for (int i : b.members) {
+        int64_t n = 1;
+        for (auto d : shapes[i]) n *= d;
+        auto view = b.gathered.narrow(0, offset_[i] - b.offset, n).view(shapes[i]);
+        // A leaf of its own each time, so that a recomputation's gradients stop at it.
+        params[i] = grad ? view.detach().requires_grad_(true) : view;
+    }
+}
+
+void DataParallel::release(int unit, std::vector<torch::Tensor> &params) {
+    Bucket &b = buckets_[unit];
+    for (int i : b.members) params[i] = torch::Tensor();
+    if (b.gathering) {
+        b.gathering->wait();
+        b.gathering.reset();
+    }
+    b.gathered = torch::Tensor();
+}
+
+void DataParallel::begin_step_sharded() {
+    shard_grad_.zero_();
+    while (!pending_gradients_.empty()) complete_oldest_gradients();
+}
+
+void DataParallel::reduce_unit_gradients(int unit, const std::vector<torch::Tensor> &grads) {
+    Bucket &b = buckets_[unit];
+    if (grads.size() != b.members.size()) throw std::logic_error("a unit's gradients do not match its parameters");
+    auto in = torch::zeros({b.size}, options_);
+    for (size_t k = 0; k < grads.size(); k++) {
+        if (!grads[k].defined()) continue;  // a parameter this micro-batch did not reach
+        in.narrow(0, offset_[b.members[k]] - b.offset, grads[k].numel()).copy_(grads[k].reshape({-1}));
+    }
+    auto out = torch::empty({b.size / group_->world()}, options_);
+    pending_gradients_.push_back(PendingGradients{unit, in, out, group_->reduce_scatter_async(out, in)});
+    // At most two units' full gradients exist at a time: the one just started and the one before.
+    while (pending_gradients_.size() > 2) complete_oldest_gradients();
+}
+
+void DataParallel::complete_oldest_gradients() {
+    auto p = pending_gradients_.front();
+    pending_gradients_.erase(pending_gradients_.begin());
+    p.work->wait();
+    shard_grad_.narrow(0, shard_offset(buckets_[p.unit]), p.out.numel()).add_(p.out);
 }
 
 }  // namespace cpt

@@ -63,21 +63,29 @@ public:
 };
 
 /**
- * The data-parallel state of one model's parameters. Gradients live in one flat fp32 buffer laid
- * out bucket by bucket (buckets of consecutive parameters, filled from the last parameter back, as
- * the backward produces them); each parameter's .grad is a view into it, so micro-batches accumulate
- * there with no copies. Each bucket is padded to a multiple of the world size and split into one
- * equal piece per rank: with ZeRO >= 1 a rank owns its piece of every bucket (Megatron's layout) and
- * keeps AdamW moments for those elements only.
+ * The data-parallel state of one model's parameters, laid out flat in buckets. ZeRO 0-2: buckets of
+ * consecutive parameters of about bucket_bytes, filled from the last parameter back (the order in
+ * which the backward finishes them); gradients live in one flat fp32 buffer and each parameter's
+ * .grad is a view into it, so micro-batches accumulate there with no copies. ZeRO-3: one bucket (a
+ * "unit", as FSDP calls it) per block, plus one for the parameters outside the blocks (embeddings,
+ * final norm, head); weights are kept only as this rank's pieces and gathered unit by unit when a
+ * block runs. Each bucket is padded to a multiple of the world size and split into one equal piece
+ * per rank: with ZeRO >= 1 a rank owns its piece of every bucket (Megatron's layout) and keeps
+ * AdamW moments for those elements only.
  */
 class DataParallel {
 public:
-    DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t bucket_bytes, const std::vector<torch::Tensor> &params);
+    /**
+     * unit_of[i] (ZeRO-3 only): the bucket of parameter i, 0 for the parameters outside the blocks
+     * and 1 + b for block b's.
+     */
+    DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t bucket_bytes, const std::vector<torch::Tensor> &params,
+                 const std::vector<int> &unit_of = {});
 
     int zero_stage() const { return zero_; }
     Group &group() { return *group_; }
 
-    /** Before a step's first micro-batch: zeroes the gradient buffer and points every .grad into it. */
+    /** Before a step's first micro-batch: zeroes the gradient buffer and points every .grad into it (ZeRO 0-2). */
     void begin_step(std::vector<torch::Tensor> &params);
     /** Whether the backward that follows communicates (the last micro-batch) or only accumulates. */
     void communicate_next_backward(bool on) { communicate_ = on; }
@@ -89,44 +97,82 @@ public:
     /** Multiplies the gradients this rank updates from by coef. */
     void scale_gradients(std::vector<torch::Tensor> &params, const torch::Tensor &coef);
 
-    /** ZeRO >= 1: AdamW on this rank's shard, then every rank's updated shard gathered into every parameter. */
+    /** ZeRO >= 1: AdamW on this rank's shard; ZeRO 1-2 then gather every rank's updated shard into every parameter. */
     void adamw_sharded(std::vector<torch::Tensor> &params, const std::vector<bool> &decay, int64_t step, double lr,
                        double weight_decay, double beta1, double beta2, double eps);
     void reset_moments();
 
     /** ZeRO >= 1: the full moments, assembled from every rank's shard (collective: every rank calls it). */
-    std::vector<torch::Tensor> full_moments(const std::vector<torch::Tensor> &params, bool second);
+    std::vector<torch::Tensor> full_moments(const std::vector<std::vector<int64_t>> &shapes, bool second);
     /** ZeRO >= 1: keeps this rank's shard of full moments (as a checkpoint holds them, from any world size). */
     void load_moments(const std::vector<torch::Tensor> &exp_avg, const std::vector<torch::Tensor> &exp_avg_sq);
 
+    // ---- ZeRO-3: weights as pieces, gathered a unit at a time ----
+    /** Keeps this rank's pieces of full weights (at distribute, and from a checkpoint of any world size). */
+    void load_weights(const std::vector<torch::Tensor> &full);
+    /** Every parameter's full weights, gathered unit by unit (collective). */
+    std::vector<torch::Tensor> full_weights(const std::vector<std::vector<int64_t>> &shapes);
+    /** Starts gathering unit u's weights, unless it is gathered or on its way. */
+    void prefetch(int unit);
+    /**
+     * Waits for unit u's weights and points its parameters at them (leaves that require grad when
+     * grad is set); then starts gathering `next` (-1: none), so that it arrives during u's compute.
+     */
+    void materialize(int unit, std::vector<torch::Tensor> &params, const std::vector<std::vector<int64_t>> &shapes, bool grad,
+                     int next);
+    /** Drops unit u's gathered weights: its parameters are undefined until the next materialize. */
+    void release(int unit, std::vector<torch::Tensor> &params);
+    /** Reduce-scatters a unit's gradients (one per member, in member order) into this rank's gradient shard. */
+    void reduce_unit_gradients(int unit, const std::vector<torch::Tensor> &grads);
+    /** Before a step's first micro-batch: zeroes the gradient shard. */
+    void begin_step_sharded();
+    const std::vector<int> &members(int unit) const { return buckets_[unit].members; }
+    int units() const { return static_cast<int>(buckets_.size()); }
+
     int64_t owned_elements() const { return owned_total_; }
-    size_t buckets() const { return buckets_.size(); }
+    /** Elements of weights this rank holds between steps: all of them below ZeRO-3, its pieces at ZeRO-3. */
+    int64_t weight_elements() const { return zero_ == 3 ? shard_param_.numel() : total_; }
 
 private:
     struct Bucket {
-        int64_t offset, size;  // in the flat buffer; size padded to a multiple of the world size
-        int first, last;       // parameter indices, inclusive
-        int pending = 0;       // parameters whose gradient is not yet final in this backward
+        int64_t offset, size;      // in the flat layout; size padded to a multiple of the world size
+        std::vector<int> members;  // parameter indices, in layout order
+        int pending = 0;           // parameters whose gradient is not yet final in this backward
         std::shared_ptr<Group::Pending> work;
-        torch::Tensor shard;  // ZeRO-2 on NCCL: the reduce-scattered piece, copied back in finish_gradients
+        torch::Tensor shard;     // ZeRO-2 on NCCL: the reduce-scattered piece, copied back in finish_gradients
+        torch::Tensor gathered;  // ZeRO-3: the unit's full weights while gathered or on their way
+        std::shared_ptr<Group::Pending> gathering;
     };
     /** A run of one parameter's elements inside this rank's pieces. */
     struct Segment {
         int param;
         int64_t begin, length;  // within the parameter (flattened)
-        int64_t flat;           // in the flat buffer
+        int64_t flat;           // in the flat layout
+        int64_t shard;          // in this rank's shard layout (its pieces, bucket after bucket)
         int64_t moment;         // in the moment buffers
+    };
+    /** A unit's gradients waiting for their reduce-scatter. */
+    struct PendingGradients {
+        int unit;
+        torch::Tensor in, out;
+        std::shared_ptr<Group::Pending> work;
     };
 
     void ready(int param);
     torch::Tensor piece(const Bucket &b, torch::Tensor flat) const;
+    int64_t shard_offset(const Bucket &b) const { return b.offset / group_->world(); }
+    void complete_oldest_gradients();
 
     std::shared_ptr<Group> group_;
     int zero_;
     bool communicate_ = false;
-    torch::Tensor flat_grad_, flat_param_;
+    int64_t total_ = 0;
+    torch::TensorOptions options_;
+    torch::Tensor flat_grad_, flat_param_;     // ZeRO 0-2
+    torch::Tensor shard_param_, shard_grad_;  // ZeRO-3: this rank's pieces, bucket after bucket
+    std::vector<PendingGradients> pending_gradients_;
     std::vector<Bucket> buckets_;
-    std::vector<int64_t> offset_;  // per parameter, in the flat buffer
+    std::vector<int64_t> offset_;  // per parameter, in the flat layout
     std::vector<int> bucket_of_;
     std::vector<Segment> owned_;
     int64_t owned_total_ = 0;

@@ -85,7 +85,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--zero", paramLabel = "S",
             description = "On several ranks: 0 data parallel (gradients all-reduced in buckets during the backward), 1 AdamW "
-                    + "moments sharded across ranks, 2 gradients reduce-scattered too. Default: the spec's parallel.zero, else 0.")
+                    + "moments sharded across ranks, 2 gradients reduce-scattered too, 3 weights sharded too (gathered block by "
+                    + "block; each block recomputed in the backward). Default: the spec's parallel.zero, else 0.")
     Integer zeroOption;
 
     int zero;
@@ -117,9 +118,9 @@ final class TrainCommand implements Callable<Integer> {
         RunPlan plan = RunPlan.load(specFile);
         zero = zeroOption != null ? zeroOption : plan.spec().zeroStage();
         // On one rank there is nothing to shard: a promoted spec's stage only matters once it runs on several.
-        if ((nproc > 1 || ranked) && (zero < 0 || zero > 2)) {
-            throw new CliException((zeroOption != null ? "--zero " : "parallel.zero ") + zero + ": the torch engine has stages 0 (data parallel), "
-                    + "1 (sharded AdamW moments) and 2 (and sharded gradients); stage 3 (sharded parameters) is not built yet");
+        if ((nproc > 1 || ranked) && (zero < 0 || zero > 3)) {
+            throw new CliException((zeroOption != null ? "--zero " : "parallel.zero ") + zero + ": the ZeRO stages are 0 (data parallel), "
+                    + "1 (sharded AdamW moments), 2 (and sharded gradients) and 3 (and sharded weights)");
         }
         if (nproc > 1) return launchRanks();
         TorchEngine.Device d = Engines.device(device);

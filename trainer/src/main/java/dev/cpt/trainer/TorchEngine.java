@@ -210,8 +210,9 @@ public final class TorchEngine implements Engine {
      * {@link #trainStep} and {@link #evalLoss} take the global batch (every rank fills it alike from
      * the same sampler), train on this rank's rows of it ({@link RankSlice}) and return the global
      * loss and gradient norm. {@code zeroStage}: 0 data parallel, 1 AdamW moments sharded, 2
-     * gradients reduce-scattered too. Checkpoints are written by rank 0 and load at any world size
-     * and stage.
+     * gradients reduce-scattered too, 3 weights sharded too (gathered block by block, each block
+     * recomputed in the backward). Checkpoints are written by rank 0 and load at any world size and
+     * stage. Under ZeRO-3 no rank holds whole tensors: {@link #weights()} is refused.
      */
     public TorchEngine distribute(ProcessGroup group, int zeroStage) {
         return distribute(group, zeroStage, DEFAULT_BUCKET_BYTES);
@@ -219,9 +220,9 @@ public final class TorchEngine implements Engine {
 
     public TorchEngine distribute(ProcessGroup group, int zeroStage, long bucketBytes) {
         if (this.group != null) throw new IllegalStateException("this engine is already distributed");
-        if (zeroStage < 0 || zeroStage > 2) {
-            throw new IllegalArgumentException("--zero " + zeroStage + ": the torch engine has ZeRO stages 0 (data parallel), "
-                    + "1 (sharded AdamW moments) and 2 (and sharded gradients); stage 3 (sharded parameters) is not built yet");
+        if (zeroStage < 0 || zeroStage > 3) {
+            throw new IllegalArgumentException("ZeRO stage " + zeroStage + ": the torch engine has stages 0 (data parallel), "
+                    + "1 (sharded AdamW moments), 2 (and sharded gradients) and 3 (and sharded weights)");
         }
         if ((group.backend() == ProcessGroup.Backend.NCCL) != (device == Device.CUDA)) {
             throw new IllegalArgumentException("the " + group.backend() + " backend does not serve a " + device + " model: use Gloo "

@@ -118,7 +118,7 @@ class DataParallelTest {
             try (TorchEngine e = engine(arch)) {
                 one = train(e, 0, STEPS);
             }
-            for (int zero = 0; zero <= 2; zero++) {
+            for (int zero = 0; zero <= 3; zero++) {
                 int stage = zero;
                 List<double[][]> ranks = onRanks(2, g -> {
                     try (TorchEngine e = engine(arch).distribute(g, stage, 4096)) {
@@ -135,7 +135,7 @@ class DataParallelTest {
     }
 
     @Test
-    void aCheckpointOfTwoShardedRanksContinuesOnOneAndOnTwoUnsharded() throws Exception {
+    void checkpointsContinueAtAnyWorldSizeAndStage() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("ckpt"));
         double[][] rest;
         try (TorchEngine e = engine("gpt2")) {
@@ -163,13 +163,35 @@ class DataParallelTest {
             }
         });
         assertClose(two.get(0), rest, "resumed on two ranks at ZeRO-0");
+        List<double[][]> sharded = onRanks(2, g -> {
+            try (TorchEngine e = engine("gpt2").distribute(g, 3, 4096)) {
+                e.load(dir);
+                return train(e, 4, STEPS);
+            }
+        });
+        assertClose(sharded.get(1), rest, "resumed on two ranks at ZeRO-3");
+
+        // Weights sharded too: saved by two ZeRO-3 ranks (gathered unit by unit), continued on one.
+        Path dir3 = Files.createDirectories(tmp.resolve("ckpt3"));
+        onRanks(2, g -> {
+            try (TorchEngine e = engine("gpt2").distribute(g, 3, 4096)) {
+                train(e, 0, 4);
+                assertThatThrownBy(e::weights).hasMessageContaining("under ZeRO-3 no rank holds whole tensors");
+                if (g.rank() == 0) e.save(dir3); else e.joinSave();
+                return null;
+            }
+        });
+        try (TorchEngine e = engine("gpt2")) {
+            e.load(dir3);
+            assertClose(train(e, 4, STEPS), rest, "ZeRO-3 checkpoint resumed on one rank");
+        }
     }
 
     @Test
     void badStagesAndMismatchedBatchesAreNamed() throws Exception {
         onRanks(2, g -> {
             try (TorchEngine e = engine("gpt2")) {
-                assertThatThrownBy(() -> e.distribute(g, 3)).hasMessageContaining("stage 3 (sharded parameters) is not built yet");
+                assertThatThrownBy(() -> e.distribute(g, 4)).hasMessageContaining("ZeRO stage 4").hasMessageContaining("3 (and sharded weights)");
                 e.distribute(g, 0);
                 // 3 sequences cannot be split evenly between two ranks.
                 assertThatThrownBy(() -> e.trainStep(new Batch(3, 16), 0.01, 0)).hasMessageContaining("does not divide among 2 ranks");
