@@ -118,6 +118,28 @@ class DistributedTrainCommandTest {
         assertThat(ProcessHandle.current().descendants().filter(p -> rankOf(p) >= 0).toList()).as("ranks left running").isEmpty();
     }
 
+    @Test
+    void aRankThatHangsStopsTheRunWithinTheTimeout() throws Exception {
+        Path specFile = Files.writeString(tmp.resolve("hang.json"), spec("hang", 5000));
+        Path out = tmp.resolve("hang");
+        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.run("train", specFile.toString(), "--out", out.toString(),
+                "--engine", "torch", "--threads", "1", "--nproc", "2", "--timeout", "5"));
+        Path metrics = out.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!(Files.exists(metrics) && Files.size(metrics) > 2000) && System.nanoTime() < deadline) Thread.sleep(100);
+        ProcessHandle rank1 = ProcessHandle.current().descendants().filter(p -> rankOf(p) == 1).findFirst().orElseThrow();
+        // Frozen, not dead: its connections stay open, so only the collectives' timeout can notice.
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(rank1.pid())).start().waitFor()).isZero();
+        long stopped = System.nanoTime();
+        CliRun r = run.get(120, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - stopped) / 1e9;
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("rank 0 of 2 failed first").contains("every other rank was stopped");
+        // 5 s of timeout, then the frozen rank's 10 s of grace before SIGKILL, and some slack for a loaded machine
+        assertThat(seconds).as("seconds from the freeze to the end").isLessThan(60);
+        assertThat(ProcessHandle.current().descendants().filter(p -> rankOf(p) >= 0).toList()).as("ranks left running").isEmpty();
+    }
+
     /** The RANK a process of ours was started with (Linux: its environment), or -1. */
     static int rankOf(ProcessHandle p) {
         try {
