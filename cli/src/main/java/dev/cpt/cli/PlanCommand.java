@@ -124,9 +124,15 @@ final class PlanCommand implements Callable<Integer> {
         double flops = m.flopsPerToken() * tokens;
         double gpuHours = flops / (mfu * peakTflops * 1e12) / 3600;
         PrintWriter o = spec.commandLine().getOut();
+        // cpt train splits the global batch evenly: say so before a user books GPUs it cannot split over.
+        int sequences = run.spec().batch().sequences();
+        String split = sequences % gpus == 0 ? null : String.format(Locale.ROOT,
+                "batch.sequences %,d does not divide among %d GPUs: cpt train needs a multiple of %d (e.g. %,d or %,d); this plan rounds "
+                        + "each GPU's share up", sequences, gpus, gpus, sequences / gpus * gpus, (sequences / gpus + 1) * gpus);
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("spec", file.toString());
+            if (split != null) j.put("note", split);
             j.put("plan", m);
             j.put("totalBytes", m.totalBytes());
             j.put("capacityBytes", m.capacityBytes());
@@ -175,6 +181,7 @@ final class PlanCommand implements Callable<Integer> {
                     : "even fully sharded, one micro-batch's activations do not fit: lower batch.microBatch or add --activation-checkpointing");
         }
         stepTime(o, time);
+        if (split != null) o.println("note: " + split);
         return m.fits() ? 0 : Cpt.EXIT_FAILURE;
     }
 

@@ -25,7 +25,8 @@ import java.util.List;
  *   <li>ZeRO-3 (weights sharded too): every micro-batch gathers the weights block by block for the
  *       forward and again for the backward, (N−1)/N·w each, prefetching the next block's while the
  *       current one computes, so that only the first block's gather and what exceeds the compute is
- *       exposed; the gradients' reduce-scatter joins the last micro-batch's backward.</li>
+ *       exposed; each micro-batch's backward also reduce-scatters every block's gradients, (N−1)/N·g,
+ *       as the torch engine does (FSDP outside no_sync: whole gradients are never kept).</li>
  * </ul>
  * With one GPU nothing is communicated. Latency is not modelled: at the bucket sizes of a 405M
  * model and up, transfers are bandwidth-bound.
@@ -83,13 +84,14 @@ public record StepTimePlan(int gpus, int zeroStage, Interconnect interconnect, d
                 double rs = share * g / bw;
                 // Per micro-batch the gathers run one block ahead of the compute: the first block's is waited for.
                 double exposedF = m * hidden(gather, forward / m, gather / blocks);
-                double exposedB = (m - 1) * hidden(gather, backward / m, gather / blocks) + hidden(gather + rs, lastBackward, (gather + rs) / blocks);
+                // Every micro-batch's backward gathers each block again and reduce-scatters its gradients.
+                double exposedB = m * hidden(gather + rs, backward / m, (gather + rs) / blocks);
                 c.add(new Collective("all-gather weights for the forward", share * w * m, gather * m, exposedF,
                         m + " × (once a micro-batch), a block ahead of the forward"));
                 c.add(new Collective("all-gather weights for the backward", share * w * m, gather * m, exposedB,
                         m + " × (once a micro-batch), a block ahead of the backward"));
-                c.add(new Collective("reduce-scatter gradients", share * g, rs, 0,
-                        "with the last micro-batch's backward (its exposure counted with that backward's gathers)"));
+                c.add(new Collective("reduce-scatter gradients", share * g * m, rs * m, 0,
+                        m + " × (once a micro-batch, block by block in its backward; exposure counted with that backward's gathers)"));
             }
         }
         double exposed = c.stream().mapToDouble(Collective::exposed).sum();
