@@ -492,6 +492,30 @@ void train_step_sharded(cpt_model &m, const torch::Tensor &rows, int32_t sequenc
     out->grad_norm = both[1].item<double>();
 }
 
+/**
+ * What the model's tensors hold now, by kind, counted from the tensors themselves (a full copy kept
+ * anywhere would show): weights (ZeRO-3: this rank's pieces and any unit being gathered), gradients
+ * (the flat buffer, the shard, reductions in flight, .grad tensors of their own) and AdamW moments.
+ */
+cpt_state_bytes state_bytes(const cpt_model &m) {
+    auto bytes = [](const torch::Tensor &t) -> int64_t { return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0; };
+    cpt_state_bytes out{0, 0, 0};
+    cpt::DataParallel *dp = m.dp.get();
+    for (size_t i = 0; i < m.params.size(); i++) {
+        const auto &p = m.params[i];
+        if (!m.sharded_weights()) out.weights += bytes(p);  // under ZeRO-3 they are views of gathered units, counted below
+        // ZeRO 0-1: views into the flat buffer, counted with it; otherwise tensors of their own.
+        if (p.defined() && (!dp || dp->zero_stage() >= 2)) out.gradients += bytes(p.grad());
+    }
+    for (size_t i = 0; i < m.exp_avg.size(); i++) out.optimizer += bytes(m.exp_avg[i]) + bytes(m.exp_avg_sq[i]);
+    if (dp) {
+        out.weights += dp->held_weight_bytes();
+        out.gradients += dp->held_gradient_bytes();
+        out.optimizer += dp->held_optimizer_bytes();
+    }
+    return out;
+}
+
 std::string version_string() {
     return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
            std::to_string(TORCH_VERSION_PATCH);
@@ -714,7 +738,7 @@ int32_t cpt_train_step(cpt_model *m, const int32_t *tokens, int32_t sequences, i
             }
             // Several ranks: only the last micro-batch's backward communicates, bucket by bucket as
             // its gradients become final; the earlier ones only accumulate.
-            if (dp) dp->communicate_next_backward(start + micro_batch == sequences);
+            if (dp) dp->before_backward(start + micro_batch == sequences);
             (loss * share).backward();
             loss_sum = loss_sum + loss.detach() * share;
         }
@@ -902,13 +926,8 @@ int32_t cpt_memory_statistics(cpt_model *m, cpt_memory_stats *out) {
 #endif
         // On the CPU: the model's own tensors (weights and the two AdamW moments).
         int64_t bytes = 0;
-        if (m->dp) {
-            bytes += m->dp->weight_elements() * static_cast<int64_t>(sizeof(float));
-            for (size_t i = 0; !m->sharded_optimizer() && i < m->shapes.size(); i++) bytes += 2 * m->numel(i) * static_cast<int64_t>(sizeof(float));
-            if (m->sharded_optimizer()) bytes += 2 * m->dp->owned_elements() * static_cast<int64_t>(sizeof(float));
-        } else {
-            for (size_t i = 0; i < m->shapes.size(); i++) bytes += 3 * m->numel(i) * static_cast<int64_t>(sizeof(float));
-        }
+        auto held = state_bytes(*m);
+        bytes = held.weights + held.gradients + held.optimizer;
         out->allocated_bytes = bytes;
         out->peak_allocated_bytes = bytes;
         out->reserved_bytes = bytes;
@@ -928,6 +947,13 @@ struct cpt_group {
     std::shared_ptr<cpt::Group> group;
     torch::Device device{torch::kCPU};  // NCCL: the GPU of the model distributed over it
 };
+
+int32_t cpt_model_state_bytes(cpt_model *m, cpt_state_bytes *out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        *out = state_bytes(*m);
+    });
+}
 
 int32_t cpt_gloo_available(void) { return cpt::gloo_built() ? 1 : 0; }
 

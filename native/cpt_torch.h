@@ -62,6 +62,13 @@ typedef struct cpt_model_config {
     int64_t seed;
 } cpt_model_config;
 
+/* Bytes the model's state holds now on this rank, by kind (counted from its tensors). */
+typedef struct cpt_state_bytes {
+    int64_t weights;
+    int64_t gradients;
+    int64_t optimizer;
+} cpt_state_bytes;
+
 typedef struct cpt_group_config {
     /* The TCPStore's host (rank 0 serves it) and port: MASTER_ADDR and MASTER_PORT. */
     const char *master_address;
@@ -111,9 +118,11 @@ int32_t cpt_reset_optimizer(cpt_model *model);
 int32_t cpt_save(cpt_model *model, const char *path);
 int32_t cpt_load(cpt_model *model, const char *path);
 /* CUDA: the caching allocator's bytes (current, peak since the last reset, reserved); CPU: the
- * model's weights and AdamW moments. */
+ * model state cpt_model_state_bytes counts (weights, gradients, AdamW moments). */
 int32_t cpt_memory_statistics(cpt_model *model, cpt_memory_stats *out);
 int32_t cpt_memory_reset_peak(cpt_model *model);
+/* Weights, gradients and AdamW moments this rank holds (several ranks: what its ZeRO stage shards shrinks). */
+int32_t cpt_model_state_bytes(cpt_model *model, cpt_state_bytes *out);
 
 /* 1 if this shim has c10d's Gloo backend (several CPU ranks), resp. NCCL (several GPUs). */
 int32_t cpt_gloo_available(void);

@@ -221,7 +221,7 @@ std::shared_ptr<Group::Pending> Group::all_gather_async(torch::Tensor, torch::Te
 
 DataParallel::DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t bucket_bytes,
                            const std::vector<torch::Tensor> &params, const std::vector<int> &unit_of)
-    : group_(std::move(group)), zero_(zero_stage) {
+    : group_(std::move(group)), zero_(zero_stage), params_(const_cast<std::vector<torch::Tensor> *>(&params)) {
     if (zero_ < 0 || zero_ > 3) {
         throw std::invalid_argument("ZeRO stage " + std::to_string(zero_) + " is not one this engine has (0, 1, 2 or 3)");
     }
@@ -264,9 +264,9 @@ DataParallel::DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t
         buckets_.push_back(b);
     }
     options_ = torch::TensorOptions().dtype(torch::kFloat32).device(params.empty() ? torch::kCPU : params[0].device());
-    if (zero_ < 3) flat_grad_ = torch::zeros({total_}, options_);
+    if (zero_ <= 1) flat_grad_ = torch::zeros({total_}, options_);
+    if (zero_ >= 2) shard_grad_ = torch::zeros({total_ / world}, options_);
     if (zero_ >= 1) {
-        if (zero_ < 3) flat_param_ = torch::zeros({total_}, options_);
         int r = group_->rank();
         for (auto &b : buckets_) {
             int64_t piece = b.size / world, lo = b.offset + r * piece, hi = lo + piece;
@@ -274,7 +274,8 @@ DataParallel::DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t
                 int64_t plo = offset_[i], phi = plo + params[i].numel();
                 int64_t a = std::max(lo, plo), z = std::min(hi, phi);
                 if (a < z) {
-                    owned_.push_back(Segment{i, a - plo, z - a, a, shard_offset(b) + (a - lo), owned_total_});
+                    owned_.push_back(Segment{static_cast<int>(&b - buckets_.data()), i, a - plo, z - a, a, shard_offset(b) + (a - lo),
+                                             owned_total_});
                     owned_total_ += z - a;
                 }
             }
@@ -283,7 +284,6 @@ DataParallel::DataParallel(std::shared_ptr<Group> group, int zero_stage, int64_t
     }
     if (zero_ == 3) {
         shard_param_ = torch::zeros({total_ / world}, options_);
-        shard_grad_ = torch::zeros({total_ / world}, options_);
         load_weights(params);
         return;  // its gradients come from reduce_unit_gradients, not from hooks
     }
@@ -304,12 +304,12 @@ void DataParallel::reset_moments() {
     exp_avg_sq_ = torch::zeros({owned_total_}, options_);
 }
 
-torch::Tensor DataParallel::piece(const Bucket &b, torch::Tensor flat) const {
-    int64_t n = b.size / group_->world();
-    return flat.narrow(0, b.offset + group_->rank() * n, n);
-}
-
 void DataParallel::begin_step(std::vector<torch::Tensor> &params) {
+    if (zero_ == 2) {
+        begin_step_sharded();
+        for (auto &p : params) p.mutable_grad() = torch::Tensor();
+        return;
+    }
     flat_grad_.zero_();
     for (size_t i = 0; i < params.size(); i++) {
         params[i].mutable_grad() = flat_grad_.narrow(0, offset_[i], params[i].numel()).view(params[i].sizes());
@@ -321,22 +321,38 @@ void DataParallel::begin_step(std::vector<torch::Tensor> &params) {
     communicate_ = false;
 }
 
+void DataParallel::before_backward(bool last) {
+    communicate_ = zero_ == 2 || last;
+    if (zero_ != 2) return;
+    for (auto &b : buckets_) b.pending = static_cast<int>(b.members.size());
+}
+
 void DataParallel::ready(int param) {
     if (!communicate_) return;
     Bucket &b = buckets_[bucket_of_[param]];
     if (--b.pending != 0) return;
-    // The bucket's gradients are final for this step: reduce them while the backward goes on.
-    auto grads = flat_grad_.narrow(0, b.offset, b.size);
     if (zero_ == 2) {
-        b.shard = torch::empty({b.size / group_->world()}, grads.options());
-        b.work = group_->reduce_scatter_async(b.shard, grads);
-    } else {
-        b.work = group_->all_reduce_async(grads);
+        // This micro-batch's gradients of the bucket are done: reduce-scatter them into the shard
+        // while the backward goes on, and let them go.
+        torch::NoGradGuard no_grad;
+        std::vector<torch::Tensor> grads;
+        for (int i : b.members) grads.push_back((*params_)[i].grad());
+        reduce_unit_gradients(bucket_of_[param], grads);
+        for (int i : b.members) (*params_)[i].mutable_grad() = torch::Tensor();
+        return;
     }
+    // The bucket's gradients are final for this step: reduce them while the backward goes on.
+    b.work = group_->all_reduce_async(flat_grad_.narrow(0, b.offset, b.size));
 }
 
 void DataParallel::finish_gradients() {
-    if (zero_ == 3) {
+    if (zero_ >= 2) {
+        for (auto &b : buckets_) {
+            if (zero_ == 2 && b.pending != 0) {
+                throw std::logic_error("a bucket of " + std::to_string(b.members.size()) + " parameters was not reduced in the backward (" +
+                                       std::to_string(b.pending) + " gradients missing)");
+            }
+        }
         while (!pending_gradients_.empty()) complete_oldest_gradients();
         return;
     }
@@ -349,10 +365,6 @@ void DataParallel::finish_gradients() {
     for (auto &b : buckets_) {
         b.work->wait();
         b.work.reset();
-        if (zero_ == 2) {
-            piece(b, flat_grad_).copy_(b.shard);
-            b.shard = torch::Tensor();
-        }
     }
 }
 
@@ -366,7 +378,7 @@ torch::Tensor DataParallel::grad_norm(const std::vector<torch::Tensor> &params) 
     // ZeRO >= 1: each rank sums the squares of its own elements; the sum over ranks is the global norm's square.
     auto squares = torch::zeros({1}, options_.dtype(torch::kFloat64));
     for (auto &s : owned_) {
-        auto g = zero_ == 3 ? shard_grad_.narrow(0, s.shard, s.length) : flat_grad_.narrow(0, s.flat, s.length);
+        auto g = zero_ >= 2 ? shard_grad_.narrow(0, s.shard, s.length) : flat_grad_.narrow(0, s.flat, s.length);
         squares += g.to(torch::kFloat64).pow(2).sum();
     }
     group_->all_reduce(squares);
@@ -378,7 +390,7 @@ void DataParallel::scale_gradients(std::vector<torch::Tensor> &params, const tor
         for (auto &p : params) p.grad().mul_(coef);
         return;
     }
-    if (zero_ == 3) {
+    if (zero_ >= 2) {
         shard_grad_.mul_(coef);
         return;
     }
@@ -391,26 +403,44 @@ void DataParallel::adamw_sharded(std::vector<torch::Tensor> &params, const std::
     double bc1 = 1 - std::pow(b1, static_cast<double>(step)), bc2 = 1 - std::pow(b2, static_cast<double>(step));
     for (auto &s : owned_) {
         auto p = zero_ == 3 ? shard_param_.narrow(0, s.shard, s.length) : params[s.param].view({-1}).narrow(0, s.begin, s.length);
-        auto g = zero_ == 3 ? shard_grad_.narrow(0, s.shard, s.length) : flat_grad_.narrow(0, s.flat, s.length);
+        auto g = zero_ >= 2 ? shard_grad_.narrow(0, s.shard, s.length) : flat_grad_.narrow(0, s.flat, s.length);
         auto m = exp_avg_.narrow(0, s.moment, s.length), v = exp_avg_sq_.narrow(0, s.moment, s.length);
         if (decay[s.param] && weight_decay != 0) p.mul_(1 - lr * weight_decay);
         m.mul_(b1).add_(g, 1 - b1);
         v.mul_(b2).addcmul_(g, g, 1 - b2);
         auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
         p.addcdiv_(m, denom, -lr / bc1);
-        if (zero_ < 3) flat_param_.narrow(0, s.flat, s.length).copy_(p);
     }
     if (zero_ == 3) return;  // the next forward gathers the updated pieces
-    // Every rank's updated pieces to every rank, bucket by bucket, then back into the parameters.
-    std::vector<std::shared_ptr<Group::Pending>> works;
-    for (auto &b : buckets_) {
-        auto whole = flat_param_.narrow(0, b.offset, b.size);
-        works.push_back(group_->all_gather_async(whole, piece(b, flat_param_)));
+    // Every rank's updated pieces to every rank, bucket by bucket into a buffer of the bucket's size,
+    // then back into the parameters; at most two buckets' buffers exist at a time.
+    struct Gather {
+        int bucket;
+        torch::Tensor whole;
+        std::shared_ptr<Group::Pending> work;
+    };
+    std::vector<Gather> inflight;
+    auto finish = [&](Gather &g) {
+        g.work->wait();
+        const Bucket &b = buckets_[g.bucket];
+        for (int i : b.members) params[i].view({-1}).copy_(g.whole.narrow(0, offset_[i] - b.offset, params[i].numel()));
+    };
+    size_t next = 0;
+    for (int k = 0; k < static_cast<int>(buckets_.size()); k++) {
+        const Bucket &b = buckets_[k];
+        auto whole = torch::zeros({b.size}, options_);
+        for (; next < owned_.size() && owned_[next].bucket == k; next++) {
+            const Segment &s = owned_[next];
+            whole.narrow(0, s.flat - b.offset, s.length).copy_(params[s.param].view({-1}).narrow(0, s.begin, s.length));
+        }
+        int64_t n = b.size / group_->world();
+        inflight.push_back(Gather{k, whole, group_->all_gather_async(whole, whole.narrow(0, group_->rank() * n, n))});
+        if (inflight.size() > 2) {
+            finish(inflight.front());
+            inflight.erase(inflight.begin());
+        }
     }
-    for (auto &w : works) w->wait();
-    for (size_t i = 0; i < params.size(); i++) {
-        params[i].view({-1}).copy_(flat_param_.narrow(0, offset_[i], params[i].numel()));
-    }
+    for (auto &g : inflight) finish(g);
 }
 
 std::vector<torch::Tensor> DataParallel::full_moments(const std::vector<std::vector<int64_t>> &shapes, bool second) {
@@ -517,6 +547,24 @@ void DataParallel::reduce_unit_gradients(int unit, const std::vector<torch::Tens
     // At most two units' full gradients exist at a time: the one just started and the one before.
     while (pending_gradients_.size() > 2) complete_oldest_gradients();
 }
+
+namespace {
+int64_t bytes_of(const torch::Tensor &t) { return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0; }
+}  // namespace
+
+int64_t DataParallel::held_weight_bytes() const {
+    int64_t n = bytes_of(shard_param_);
+    for (auto &b : buckets_) n += bytes_of(b.gathered);
+    return n;
+}
+
+int64_t DataParallel::held_gradient_bytes() const {
+    int64_t n = bytes_of(flat_grad_) + bytes_of(shard_grad_);
+    for (auto &p : pending_gradients_) n += bytes_of(p.in) + bytes_of(p.out);
+    return n;
+}
+
+int64_t DataParallel::held_optimizer_bytes() const { return bytes_of(exp_avg_) + bytes_of(exp_avg_sq_); }
 
 void DataParallel::complete_oldest_gradients() {
     auto p = pending_gradients_.front();

@@ -85,10 +85,14 @@ public:
     int zero_stage() const { return zero_; }
     Group &group() { return *group_; }
 
-    /** Before a step's first micro-batch: zeroes the gradient buffer and points every .grad into it (ZeRO 0-2). */
+    /** Before a step's first micro-batch: zeroes the gradient buffer and points every .grad into it (ZeRO 0-1), or zeroes the shard (2). */
     void begin_step(std::vector<torch::Tensor> &params);
-    /** Whether the backward that follows communicates (the last micro-batch) or only accumulates. */
-    void communicate_next_backward(bool on) { communicate_ = on; }
+    /**
+     * Before each micro-batch's backward. ZeRO 0-1: only the last one communicates, the others
+     * accumulate into the gradient buffer. ZeRO-2: every one reduce-scatters its buckets as they
+     * finish and frees them, so that no rank ever holds whole gradients (as DeepSpeed's ZeRO-2 does).
+     */
+    void before_backward(bool last);
     /** After the last backward: waits for every bucket's collective; the gradients are then the global mean's. */
     void finish_gradients();
 
@@ -130,8 +134,10 @@ public:
     int units() const { return static_cast<int>(buckets_.size()); }
 
     int64_t owned_elements() const { return owned_total_; }
-    /** Elements of weights this rank holds between steps: all of them below ZeRO-3, its pieces at ZeRO-3. */
-    int64_t weight_elements() const { return zero_ == 3 ? shard_param_.numel() : total_; }
+    /** Bytes of weights, gradients and optimizer state this rank's buffers hold now (the model's own tensors aside). */
+    int64_t held_weight_bytes() const;
+    int64_t held_gradient_bytes() const;
+    int64_t held_optimizer_bytes() const;
 
 private:
     struct Bucket {
@@ -139,12 +145,12 @@ private:
         std::vector<int> members;  // parameter indices, in layout order
         int pending = 0;           // parameters whose gradient is not yet final in this backward
         std::shared_ptr<Group::Pending> work;
-        torch::Tensor shard;     // ZeRO-2 on NCCL: the reduce-scattered piece, copied back in finish_gradients
         torch::Tensor gathered;  // ZeRO-3: the unit's full weights while gathered or on their way
         std::shared_ptr<Group::Pending> gathering;
     };
     /** A run of one parameter's elements inside this rank's pieces. */
     struct Segment {
+        int bucket;
         int param;
         int64_t begin, length;  // within the parameter (flattened)
         int64_t flat;           // in the flat layout
@@ -159,7 +165,6 @@ private:
     };
 
     void ready(int param);
-    torch::Tensor piece(const Bucket &b, torch::Tensor flat) const;
     int64_t shard_offset(const Bucket &b) const { return b.offset / group_->world(); }
     void complete_oldest_gradients();
 
@@ -168,8 +173,10 @@ private:
     bool communicate_ = false;
     int64_t total_ = 0;
     torch::TensorOptions options_;
-    torch::Tensor flat_grad_, flat_param_;     // ZeRO 0-2
-    torch::Tensor shard_param_, shard_grad_;  // ZeRO-3: this rank's pieces, bucket after bucket
+    torch::Tensor flat_grad_;                 // ZeRO 0-1: whole gradients, bucket after bucket
+    torch::Tensor shard_grad_;                // ZeRO 2-3: this rank's pieces of the gradients, bucket after bucket
+    torch::Tensor shard_param_;               // ZeRO-3: this rank's pieces of the weights
+    std::vector<torch::Tensor> *params_;      // the model's (ZeRO-2 frees their .grad as buckets are reduced)
     std::vector<PendingGradients> pending_gradients_;
     std::vector<Bucket> buckets_;
     std::vector<int64_t> offset_;  // per parameter, in the flat layout

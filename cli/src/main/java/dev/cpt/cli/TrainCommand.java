@@ -169,7 +169,7 @@ final class TrainCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "memory: peak %.2f GiB allocated%s%n", memory.peakAllocatedBytes() / (double) (1L << 30),
                     d == TorchEngine.Device.CUDA
                             ? String.format(Locale.ROOT, ", %.2f GiB reserved (CUDA caching allocator)", memory.reservedBytes() / (double) (1L << 30))
-                            : " (weights and AdamW moments)");
+                            : " (weights, gradients and AdamW moments)");
         }
         o.println(Progress.withFigureNote("report: " + report));
         return 0;

@@ -784,4 +784,29 @@ public final class cpt_torch_h {
         }
     }
 
+    private static final class cpt_model_state_bytes {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_model_state_bytes");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_model_state_bytes$descriptor() {
+        return cpt_model_state_bytes.DESC;
+    }
+
+    public static MethodHandle cpt_model_state_bytes$handle() {
+        return cpt_model_state_bytes.Linked.HANDLE;
+    }
+
+    public static int cpt_model_state_bytes(MemorySegment model, MemorySegment out) {
+        var mh$ = cpt_model_state_bytes.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, out);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
 }

@@ -94,7 +94,8 @@ class HeaderBindingsTest {
                 "cpt_model_config", cpt_model_config.layout(),
                 "cpt_step_result", cpt_step_result.layout(),
                 "cpt_memory_stats", cpt_memory_stats.layout(),
-                "cpt_group_config", cpt_group_config.layout());
+                "cpt_group_config", cpt_group_config.layout(),
+                "cpt_state_bytes", cpt_state_bytes.layout());
         List<String> seen = new ArrayList<>();
         while (m.find()) {
             String struct = m.group(1);

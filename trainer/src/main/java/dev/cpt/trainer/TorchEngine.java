@@ -7,6 +7,7 @@ import dev.cpt.distributed.RankSlice;
 import dev.cpt.ffi.NativeLibrary;
 import dev.cpt.ffi.cpt_memory_stats;
 import dev.cpt.ffi.cpt_model_config;
+import dev.cpt.ffi.cpt_state_bytes;
 import dev.cpt.ffi.cpt_step_result;
 import dev.cpt.plan.ModelSize;
 import dev.cpt.plan.RunPlan;
@@ -327,6 +328,23 @@ public final class TorchEngine implements Engine {
             check("cpt_memory_statistics", cpt_memory_statistics(model, stats));
             return new Memory(cpt_memory_stats.allocated_bytes(stats), cpt_memory_stats.peak_allocated_bytes(stats),
                     cpt_memory_stats.reserved_bytes(stats));
+        }
+    }
+
+    /** Bytes of model state this rank holds, by kind: what a ZeRO stage shards shrinks by the world size. */
+    public record StateBytes(long weights, long gradients, long optimizer) {
+        public long total() {
+            return weights + gradients + optimizer;
+        }
+    }
+
+    /** What the model's tensors hold now (counted from them: a full copy kept anywhere shows). */
+    public StateBytes stateBytes() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = cpt_state_bytes.allocate(a);
+            check("cpt_model_state_bytes", cpt_model_state_bytes(model, s));
+            return new StateBytes(cpt_state_bytes.weights(s), cpt_state_bytes.gradients(s),
+                    cpt_state_bytes.optimizer(s));
         }
     }
 

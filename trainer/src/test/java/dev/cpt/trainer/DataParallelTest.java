@@ -135,6 +135,38 @@ class DataParallelTest {
     }
 
     @Test
+    void whatEachRankHoldsShrinksAsItsStagePromises() throws Exception {
+        TorchEngine.StateBytes one;
+        try (TorchEngine e = engine("neox")) {
+            train(e, 0, 1);
+            one = e.stateBytes();
+        }
+        long w = one.weights();
+        assertThat(one.gradients()).isEqualTo(w);
+        assertThat(one.optimizer()).isEqualTo(2 * w);
+        for (int zero = 0; zero <= 3; zero++) {
+            int stage = zero;
+            List<TorchEngine.StateBytes> held = onRanks(2, g -> {
+                try (TorchEngine e = engine("neox").distribute(g, stage, 4096)) {
+                    train(e, 0, 2);
+                    return e.stateBytes();
+                }
+            });
+            for (TorchEngine.StateBytes h : held) {
+                String what = "ZeRO-" + stage + " on 2 ranks: " + h;
+                // whole, or half (each bucket padded by at most one element to split evenly)
+                assertHolds(h.weights(), stage >= 3 ? w / 2 : w, what + ", weights");
+                assertHolds(h.gradients(), stage >= 2 ? w / 2 : w, what + ", gradients");
+                assertHolds(h.optimizer(), stage >= 1 ? w : 2 * w, what + ", AdamW moments");
+            }
+        }
+    }
+
+    static void assertHolds(long actual, long expected, String what) {
+        assertThat(actual).as(what).isBetween(expected - 4096, expected + expected / 50 + 4096);
+    }
+
+    @Test
     void checkpointsContinueAtAnyWorldSizeAndStage() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("ckpt"));
         double[][] rest;
