@@ -540,6 +540,14 @@ int32_t cpt_cuda_available(void) {
     }
 }
 
+int32_t cpt_cuda_device_count(void) {
+    try {
+        return torch::cuda::is_available() ? static_cast<int32_t>(torch::cuda::device_count()) : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
 int32_t cpt_fused_kernels_available(void) { return cpt::fused::cuda_kernels_built() ? 1 : 0; }
 
 int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {

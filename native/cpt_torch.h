@@ -97,6 +97,8 @@ typedef struct cpt_memory_stats {
 const char *cpt_last_error(void);
 const char *cpt_torch_version(void);
 int32_t cpt_cuda_available(void);
+/* GPUs this libtorch sees (0 without CUDA). */
+int32_t cpt_cuda_device_count(void);
 /* 1 if this build has cpt's CUDA kernels (it was compiled with nvcc against a CUDA libtorch). */
 int32_t cpt_fused_kernels_available(void);
 

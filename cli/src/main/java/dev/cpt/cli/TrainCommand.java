@@ -3,6 +3,7 @@ package dev.cpt.cli;
 import dev.cpt.data.DataSources;
 import dev.cpt.distributed.LaunchEnvironment;
 import dev.cpt.distributed.LocalLauncher;
+import dev.cpt.distributed.RankSlice;
 import dev.cpt.trainer.ProcessGroup;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -113,6 +114,10 @@ final class TrainCommand implements Callable<Integer> {
         if ((nproc > 1 || ranked) && engine != Engines.Kind.torch) {
             throw new CliException("training on several ranks needs the torch engine (--engine torch); the simulator runs in one process");
         }
+        if (zeroOption != null && engine != Engines.Kind.torch) {
+            throw new CliException("--zero " + zeroOption + " shards the torch engine's state across ranks (--engine torch); the simulator "
+                    + "runs in one process and has nothing to shard");
+        }
         if (timeoutSeconds < 1) throw new CliException("--timeout must be at least 1 second, not " + timeoutSeconds);
         // The spec is read (and every problem in it reported) before any rank starts.
         RunPlan plan = RunPlan.load(specFile);
@@ -121,6 +126,21 @@ final class TrainCommand implements Callable<Integer> {
         if ((nproc > 1 || ranked) && (zero < 0 || zero > 3)) {
             throw new CliException((zeroOption != null ? "--zero " : "parallel.zero ") + zero + ": the ZeRO stages are 0 (data parallel), "
                     + "1 (sharded AdamW moments), 2 (and sharded gradients) and 3 (and sharded weights)");
+        }
+        if (nproc > 1 && Engines.device(device) == TorchEngine.Device.CUDA) {
+            int gpus = TorchEngine.cudaDeviceCount();
+            if (nproc > gpus) {
+                throw new CliException("--nproc " + nproc + " with --device cuda needs " + nproc + " GPUs, one a rank (NCCL refuses two ranks "
+                        + "on one GPU); this machine shows " + gpus);
+            }
+        }
+        int world = ranked ? launch.worldSize() : nproc;
+        if (world > 1) {
+            try {
+                new RankSlice(0, world).rows(plan.spec().batch().sequences());
+            } catch (IllegalArgumentException e) {
+                throw new CliException(e.getMessage());
+            }
         }
         if (nproc > 1) return launchRanks();
         TorchEngine.Device d = Engines.device(device);

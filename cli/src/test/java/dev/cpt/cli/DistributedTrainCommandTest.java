@@ -234,8 +234,19 @@ class DistributedTrainCommandTest {
         CliRun sim = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("sim").toString(), "--nproc", "2");
         assertThat(sim.code()).isNotZero();
         assertThat(sim.err()).contains("training on several ranks needs the torch engine");
+        CliRun simZero = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("sz").toString(), "--zero", "1");
+        assertThat(simZero.code()).isNotZero();
+        assertThat(simZero.err()).contains("--zero 1 shards the torch engine's state");
         CliRun zero4 = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("z4").toString(), "--engine", "torch", "--nproc", "2", "--zero", "4");
         assertThat(zero4.err()).contains("--zero 4: the ZeRO stages are 0");
+        CliRun gpus = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("g").toString(), "--engine", "torch", "--device", "cuda",
+                "--nproc", "64");
+        assertThat(gpus.code()).isNotZero();
+        assertThat(gpus.err()).contains("--nproc 64 with --device cuda needs 64 GPUs").contains("this machine shows");
+        CliRun uneven = CliRun.run("train", Files.writeString(tmp.resolve("uneven.json"), spec("uneven", 4).replace("\"sequences\": 4", "\"sequences\": 5")).toString(),
+                "--out", tmp.resolve("u").toString(), "--engine", "torch", "--threads", "1", "--nproc", "2");
+        assertThat(uneven.code()).isNotZero();
+        assertThat(uneven.err()).contains("batch.sequences 5 does not divide among 2 ranks");
         CliRun none = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("n0").toString(), "--engine", "torch", "--nproc", "0");
         assertThat(none.err()).contains("--nproc must be at least 1");
     }

@@ -809,4 +809,29 @@ public final class cpt_torch_h {
         }
     }
 
+    private static final class cpt_cuda_device_count {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_cuda_device_count");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_cuda_device_count$descriptor() {
+        return cpt_cuda_device_count.DESC;
+    }
+
+    public static MethodHandle cpt_cuda_device_count$handle() {
+        return cpt_cuda_device_count.Linked.HANDLE;
+    }
+
+    public static int cpt_cuda_device_count() {
+        var mh$ = cpt_cuda_device_count.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact();
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
 }

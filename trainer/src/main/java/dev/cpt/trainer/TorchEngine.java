@@ -194,6 +194,12 @@ public final class TorchEngine implements Engine {
         return cpt_torch_version().reinterpret(64).getString(0);
     }
 
+    /** GPUs the loaded libtorch sees (0 without CUDA). */
+    public static int cudaDeviceCount() {
+        NativeLibrary.load();
+        return cpt_cuda_device_count();
+    }
+
     public static boolean cudaAvailable() {
         NativeLibrary.load();
         return cpt_cuda_available() == 1;
