@@ -1016,7 +1016,8 @@ int32_t cpt_model_distribute(cpt_model *m, cpt_group *g, int32_t zero_stage, int
                                                         "optimizer state), 2 (and sharded gradients) or 3 (and sharded weights)");
         require(bucket_bytes > 0, "bucket_bytes must be positive");
         bool nccl = g->group->backend() == cpt::Group::NCCL;
-        require(nccl == m->device.is_cuda(), nccl ? "an NCCL group needs a CUDA model" : "a Gloo group needs a CPU model");
+        // Gloo also reduces CUDA tensors (through the host): two ranks can share one GPU to check the CUDA path.
+        require(!nccl || m->device.is_cuda(), "an NCCL group needs a CUDA model");
         torch::NoGradGuard no_grad;
         // Rank 0's weights everywhere: a sum of rank 0's values and everyone else's zeros.
         for (auto &p : m->params) {

@@ -92,6 +92,11 @@ final class TrainCommand implements Callable<Integer> {
 
     int zero;
 
+    @Option(names = "--backend", paramLabel = "B",
+            description = "On several ranks: the collectives' library, nccl (--device cuda's default) or gloo (--device cpu's; on CUDA "
+                    + "it goes through the host, and lets several ranks share one GPU, for checks).")
+    String backend;
+
     @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS",
             description = "On several ranks: how long the rendezvous and each collective wait for the other ranks before the run "
                     + "stops (a rank that died or hangs). Default: ${DEFAULT-VALUE}.")
@@ -105,7 +110,9 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("the launcher's environment is malformed: " + e.getMessage(), e);
         }
-        boolean ranked = launch != null && launch.isDistributed();
+        // Under a launcher, the torch engine goes through the process group even for a world of one
+        // (torchrun --nproc-per-node 1, which is how NCCL is checked on one GPU).
+        boolean ranked = launch != null && (launch.isDistributed() || engine == Engines.Kind.torch);
         if (nproc < 1) throw new CliException("--nproc must be at least 1, not " + nproc);
         if (nproc > 1 && ranked) {
             throw new CliException("--nproc " + nproc + " under a launcher that already started " + launch.worldSize() + " ranks ("
@@ -127,7 +134,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new CliException((zeroOption != null ? "--zero " : "parallel.zero ") + zero + ": the ZeRO stages are 0 (data parallel), "
                     + "1 (sharded AdamW moments), 2 (and sharded gradients) and 3 (and sharded weights)");
         }
-        if (nproc > 1 && Engines.device(device) == TorchEngine.Device.CUDA) {
+        ProcessGroup.Backend collectives = backend(Engines.device(device));
+        if (nproc > 1 && collectives == ProcessGroup.Backend.NCCL) {
             int gpus = TorchEngine.cudaDeviceCount();
             if (nproc > gpus) {
                 throw new CliException("--nproc " + nproc + " with --device cuda needs " + nproc + " GPUs, one a rank (NCCL refuses two ranks "
@@ -195,6 +203,23 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static String ranks(int n) {
+        return n == 1 ? "1 rank" : n + " ranks";
+    }
+
+    /** {@code --backend}, or the device's own: NCCL for CUDA, Gloo for the CPU. */
+    private ProcessGroup.Backend backend(TorchEngine.Device d) {
+        if (backend == null) return d == TorchEngine.Device.CUDA ? ProcessGroup.Backend.NCCL : ProcessGroup.Backend.GLOO;
+        return switch (backend.toLowerCase(Locale.ROOT)) {
+            case "nccl" -> {
+                if (d != TorchEngine.Device.CUDA) throw new CliException("--backend nccl reduces CUDA tensors only: use --device cuda, or gloo");
+                yield ProcessGroup.Backend.NCCL;
+            }
+            case "gloo" -> ProcessGroup.Backend.GLOO;
+            default -> throw new CliException("--backend must be nccl or gloo, not \"" + backend + "\"");
+        };
+    }
+
     /** {@code --nproc N}: this same command N times, as ranks 0..N-1 of one run, supervised. */
     private int launchRanks() throws Exception {
         List<String> command = new ArrayList<>();
@@ -222,16 +247,15 @@ final class TrainCommand implements Callable<Integer> {
             throws Exception {
         int t = threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / launch.localWorldSize());
         var options = new TorchEngine.Options(d, p, activationCheckpointing, Engines.kernels(kernels), t)
-                .withDeviceIndex(d == TorchEngine.Device.CUDA ? launch.localRank() : 0);
+                .withDeviceIndex(d == TorchEngine.Device.CUDA ? launch.localRank() % Math.max(1, TorchEngine.cudaDeviceCount()) : 0);
         PrintWriter o = spec.commandLine().getOut();
         boolean rankZero = launch.isRankZero();
         long[] lastStep = {-1};
         RunSummary summary;
-        try (ProcessGroup group = ProcessGroup.join(launch, d == TorchEngine.Device.CUDA ? ProcessGroup.Backend.NCCL : ProcessGroup.Backend.GLOO,
-                     1, Duration.ofSeconds(timeoutSeconds));
+        try (ProcessGroup group = ProcessGroup.join(launch, backend(d), 1, Duration.ofSeconds(timeoutSeconds));
              TorchEngine e = TorchEngine.create(plan, options).distribute(group, zero);
              Progress.Meter bar = rankZero
-                     ? Progress.meter(spec.commandLine().getErr(), "train " + plan.spec().name() + " (" + launch.worldSize() + " ranks)",
+                     ? Progress.meter(spec.commandLine().getErr(), "train " + plan.spec().name() + " (" + ranks(launch.worldSize()) + ")",
                              Progress.Unit.STEPS, plan.totalSteps())
                      : null) {
             summary = new TrainingLoop(plan, e, data, out, new TrainingLoop.Listener() {
@@ -252,7 +276,7 @@ final class TrainCommand implements Callable<Integer> {
             return 0;
         }
         Path report = RunReport.write(out);
-        o.println(plan.spec().name() + " on " + launch.worldSize() + " ranks (ZeRO-" + zero + "): " + Progress.describe(summary));
+        o.println(plan.spec().name() + " on " + ranks(launch.worldSize()) + " (ZeRO-" + zero + "): " + Progress.describe(summary));
         o.println(Progress.withFigureNote("report: " + report));
         return 0;
     }

@@ -231,9 +231,8 @@ public final class TorchEngine implements Engine {
             throw new IllegalArgumentException("ZeRO stage " + zeroStage + ": the torch engine has stages 0 (data parallel), "
                     + "1 (sharded AdamW moments), 2 (and sharded gradients) and 3 (and sharded weights)");
         }
-        if ((group.backend() == ProcessGroup.Backend.NCCL) != (device == Device.CUDA)) {
-            throw new IllegalArgumentException("the " + group.backend() + " backend does not serve a " + device + " model: use Gloo "
-                    + "for --device cpu and NCCL for --device cuda");
+        if (group.backend() == ProcessGroup.Backend.NCCL && device != Device.CUDA) {
+            throw new IllegalArgumentException("the NCCL backend reduces CUDA tensors only: use Gloo for --device cpu");
         }
         check("cpt_model_distribute", cpt_model_distribute(model, group.handle(), zeroStage, bucketBytes));
         this.group = group;
