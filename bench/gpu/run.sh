@@ -8,7 +8,8 @@
 # Settings (environment): MODEL=405m BATCH=32x2048 MICROS="8" (micro-batch sizes) ROUNDS=2
 #                         KERNELS="auto eager" (cpt's --kernels settings timed each round)
 #                         WARMUP=10 STEPS=90 PYTHON=python3
-#                         SKIP_COMPILE=1 to leave torch.compile out, SKIP_TRAIN=1 the cpt train run.
+#                         SKIP_COMPILE=1 to leave torch.compile out, SKIP_TRAIN=1 the cpt train run,
+#                         SKIP_DISTRIBUTED=1 the multi-rank stage (NCCL at world size 1, two ranks over Gloo).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out="${OUT:-bench/gpu/out}"
@@ -83,6 +84,27 @@ if [ -n "${CPT_NATIVE_LIB:-}" ] && [ -z "${SKIP_TRAIN:-}" ]; then
       && timeout 180 "${java[@]}" dev.cpt.cli.Cpt train bench/gpu/train-cuda.json --engine torch --device cuda --precision bf16 \
            --out /tmp/cpt-train-cuda 2>&1 | grep -v "^WARNING" | tail -6 | tee "$out/train.txt"; } || failed+=(train)
   cp /tmp/cpt-train-cuda/summary.json "$out/train-summary.json" 2>/dev/null
+fi
+
+if [ -n "${CPT_NATIVE_LIB:-}" ] && [ -z "${SKIP_DISTRIBUTED:-}" ]; then
+  # NCCL refuses two ranks on one GPU: NCCL at world size 1 through the process group (against the
+  # plain path's tokens/s on 405m), and the CUDA path at two ranks sharing the GPU over Gloo.
+  stage "several ranks: NCCL at world size 1 on $MODEL, two ranks over Gloo sharing the GPU (ZeRO 0 and 3)"
+  [ -f data/builtin/corpora.json ] || timeout 60 "${java[@]}" dev.cpt.cli.Cpt prepare --builtin data/builtin >"$out/prepare.log" 2>&1
+  dp() { local name="$1"; shift; rm -rf "/tmp/cpt-dp-$name"
+         timeout 240 "$@" --out "/tmp/cpt-dp-$name" 2>&1 | grep -v "^WARNING" | tail -4 | sed "s/^/$name: /" | tee -a "$out/distributed.txt"; }
+  train=("${java[@]}" dev.cpt.cli.Cpt train)
+  dp plain-405m "${train[@]}" bench/gpu/dp-405m.json --engine torch --device cuda --precision bf16 || failed+=(dp-plain)
+  RANK=0 WORLD_SIZE=1 LOCAL_RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=29517 \
+    dp nccl1-405m "${train[@]}" bench/gpu/dp-405m.json --engine torch --device cuda --precision bf16 || failed+=(dp-nccl1)
+  dp one "${train[@]}" bench/gpu/train-cuda.json --engine torch --device cuda --precision fp32 || failed+=(dp-one)
+  for z in 0 3; do
+    dp "gloo2-zero$z" "${train[@]}" bench/gpu/train-cuda.json --engine torch --device cuda --precision fp32 \
+      --nproc 2 --backend gloo --zero "$z" || failed+=("dp-gloo2-zero$z")
+  done
+  "$PY" bench/gpu/distributed.py /tmp/cpt-dp-one nccl1-405m-vs-plain=/tmp/cpt-dp-nccl1-405m gloo2-zero0=/tmp/cpt-dp-gloo2-zero0 \
+    gloo2-zero3=/tmp/cpt-dp-gloo2-zero3 2>&1 | tee -a "$out/distributed.txt"
+  "$PY" bench/gpu/distributed.py /tmp/cpt-dp-plain-405m nccl1-405m=/tmp/cpt-dp-nccl1-405m 2>&1 | tee -a "$out/distributed.txt"
 fi
 
 stage table

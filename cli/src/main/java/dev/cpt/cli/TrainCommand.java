@@ -184,6 +184,14 @@ final class TrainCommand implements Callable<Integer> {
         Path report = RunReport.write(out);
         PrintWriter o = spec.commandLine().getOut();
         o.println(plan.spec().name() + ": " + Progress.describe(summary));
+        printThroughputAndMemory(o, summary, flopsPerToken, memory, d, p);
+        o.println(Progress.withFigureNote("report: " + report));
+        return 0;
+    }
+
+    /** The run's tokens/s (and MFU on CUDA) and this process's peak memory. */
+    private void printThroughputAndMemory(PrintWriter o, RunSummary summary, double flopsPerToken, TorchEngine.Memory memory,
+                                          TorchEngine.Device d, TorchEngine.Precision p) {
         if (summary.wallSeconds() != null && summary.wallSeconds() > 0) {
             double tokensPerSecond = summary.tokens() / summary.wallSeconds();
             double peak = TorchBench.defaultPeakTflops(p);
@@ -199,8 +207,6 @@ final class TrainCommand implements Callable<Integer> {
                             ? String.format(Locale.ROOT, ", %.2f GiB reserved (CUDA caching allocator)", memory.reservedBytes() / (double) (1L << 30))
                             : " (weights, gradients and AdamW moments)");
         }
-        o.println(Progress.withFigureNote("report: " + report));
-        return 0;
     }
 
     private static String ranks(int n) {
@@ -252,6 +258,8 @@ final class TrainCommand implements Callable<Integer> {
         boolean rankZero = launch.isRankZero();
         long[] lastStep = {-1};
         RunSummary summary;
+        double flopsPerToken;
+        TorchEngine.Memory memory;
         try (ProcessGroup group = ProcessGroup.join(launch, backend(d), 1, Duration.ofSeconds(timeoutSeconds));
              TorchEngine e = TorchEngine.create(plan, options).distribute(group, zero);
              Progress.Meter bar = rankZero
@@ -267,6 +275,8 @@ final class TrainCommand implements Callable<Integer> {
                     if (r.loss() != null) bar.note(String.format(Locale.ROOT, "loss %.3f", r.loss()));
                 }
             }).run(resume);
+            flopsPerToken = e.info().flopsPerToken();
+            memory = e.memory();
         } catch (RuntimeException ex) {
             throw new CliException("rank " + launch.rank() + " of " + launch.worldSize() + " failed "
                     + (lastStep[0] < 0 ? "before its first step" : "after step " + lastStep[0]) + ": " + ex.getMessage(), ex);
@@ -277,6 +287,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path report = RunReport.write(out);
         o.println(plan.spec().name() + " on " + ranks(launch.worldSize()) + " (ZeRO-" + zero + "): " + Progress.describe(summary));
+        printThroughputAndMemory(o, summary, flopsPerToken, memory, d, p);
         o.println(Progress.withFigureNote("report: " + report));
         return 0;
     }
