@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -516,6 +517,68 @@ cpt_state_bytes state_bytes(const cpt_model &m) {
     return out;
 }
 
+/** The model a checkpoint is of: format 1, then its architecture and shape. */
+torch::Tensor format_of(const cpt_model &m) {
+    return torch::tensor({1, m.config.arch, m.config.layers, m.config.d_model, m.config.heads, m.config.context_length,
+                          m.config.vocab_size}, torch::kLong);
+}
+
+void check_format(const cpt_model &m, const torch::Tensor &format, const std::string &path) {
+    auto want = format_of(m);
+    if (format.dim() != 1 || format.numel() != want.numel() || !format.to(torch::kLong).equal(want)) {
+        throw IoError(path + " holds another model's checkpoint");
+    }
+}
+
+void open_archive(torch::serialize::InputArchive &archive, const std::string &path) {
+    try {
+        archive.load_from(path);
+    } catch (const c10::Error &e) {
+        throw IoError(path + " is not a cpt torch checkpoint (or is damaged): " + e.what_without_backtrace());
+    }
+}
+
+void read_entry(torch::serialize::InputArchive &archive, const std::string &key, torch::Tensor &t, const std::string &path) {
+    if (!archive.try_read(key, t)) throw IoError(path + " lacks \"" + key + "\": not a checkpoint of this model");
+}
+
+/** Writes to PATH.tmp and renames it: a crash leaves the old file or none, never half of one. */
+void save_atomically(torch::serialize::OutputArchive &archive, const std::string &path) {
+    std::string tmp = path + ".tmp";
+    try {
+        archive.save_to(tmp);
+    } catch (const c10::Error &e) {
+        std::remove(tmp.c_str());
+        throw IoError("cannot write " + tmp + ": " + e.what_without_backtrace());
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw IoError("cannot rename " + tmp + " to " + path);
+    }
+}
+
+std::string shard_name(int rank, int world) {
+    char name[64];
+    std::snprintf(name, sizeof name, "torch-rank-%05d-of-%05d.pt", rank, world);
+    return name;
+}
+
+/**
+ * Several ranks must resume from the same checkpoint. All steps are equal exactly when
+ * world·Σs² = (Σs)², which every rank finds alike (so none goes on while another stops).
+ */
+void check_same_step_on_every_rank(cpt_model &m, int64_t step, const std::string &path) {
+    if (!m.dp) return;
+    double s0 = static_cast<double>(step);
+    auto sums = torch::tensor({s0, s0 * s0}, torch::kFloat64);
+    m.dp->group().all_reduce(sums);
+    double world = m.dp->group().world(), sum = sums[0].item<double>(), squares = sums[1].item<double>();
+    if (world * squares != sum * sum) {
+        throw IoError(path + " is at step " + std::to_string(step) +
+                      ", but another rank loaded a checkpoint of another step: every rank must see the same run directory");
+    }
+}
+
 std::string version_string() {
     return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
            std::to_string(TORCH_VERSION_PATCH);
@@ -825,36 +888,45 @@ int32_t cpt_reset_optimizer(cpt_model *m) {
 int32_t cpt_save(cpt_model *m, const char *path) {
     return guarded([&] {
         require(m != nullptr, "model must not be null");
-        // Several ranks: every rank calls this (ZeRO >= 1 assembles the moments from every shard);
-        // rank 0 writes the one file, which resumes at any world size and ZeRO stage.
-        std::vector<torch::Tensor> weights = m->params, avg = m->exp_avg, sq = m->exp_avg_sq;
-        if (m->sharded_weights()) weights = m->dp->full_weights(m->shapes);
-        if (m->sharded_optimizer()) {
-            avg = m->dp->full_moments(m->shapes, false);
-            sq = m->dp->full_moments(m->shapes, true);
-        }
+        require(!m->sharded_optimizer(), "under ZeRO >= 1 every rank writes its own shard: cpt_save_shard");
+        // ZeRO-0: every rank holds the same state, and rank 0 writes it.
         if (m->dp && m->dp->group().rank() != 0) return;
         require(path != nullptr, "path must not be null");
         torch::serialize::OutputArchive archive;
-        archive.write("format", torch::tensor({1, m->config.arch, m->config.layers, m->config.d_model, m->config.heads,
-                                               m->config.context_length, m->config.vocab_size}, torch::kLong));
+        archive.write("format", format_of(*m));
         archive.write("step", torch::tensor({m->step}, torch::kLong));
         for (size_t i = 0; i < m->names.size(); i++) {
-            archive.write("param." + m->names[i], weights[i].detach().to(torch::kCPU));
-            archive.write("exp_avg." + m->names[i], avg[i].to(torch::kCPU));
-            archive.write("exp_avg_sq." + m->names[i], sq[i].to(torch::kCPU));
+            archive.write("param." + m->names[i], m->params[i].detach().to(torch::kCPU));
+            archive.write("exp_avg." + m->names[i], m->exp_avg[i].to(torch::kCPU));
+            archive.write("exp_avg_sq." + m->names[i], m->exp_avg_sq[i].to(torch::kCPU));
         }
-        std::string tmp = std::string(path) + ".tmp";
-        try {
-            archive.save_to(tmp);
-        } catch (const c10::Error &e) {
-            std::remove(tmp.c_str());
-            throw IoError("cannot write " + tmp + ": " + e.what_without_backtrace());
+        save_atomically(archive, path);
+    });
+}
+
+int32_t cpt_save_shard(cpt_model *m, const char *dir) {
+    return guarded([&] {
+        require(m != nullptr && dir != nullptr, "model and dir must not be null");
+        require(m->sharded_optimizer(), "only ranks of a ZeRO >= 1 run write shards; one rank or ZeRO-0 writes one file: cpt_save");
+        auto &group = m->dp->group();
+        // Rank 0 has made the directory once every rank is here; every shard is on disk at the second barrier.
+        group.barrier();
+        torch::serialize::OutputArchive archive;
+        auto pieces = m->dp->pieces(m->params);
+        archive.write("format", format_of(*m));
+        archive.write("step", torch::tensor({m->step}, torch::kLong));
+        archive.write("shard", torch::tensor({static_cast<int64_t>(group.rank()), static_cast<int64_t>(group.world()),
+                                              static_cast<int64_t>(pieces.size())}, torch::kLong));
+        for (size_t k = 0; k < pieces.size(); k++) {
+            auto &p = pieces[k];
+            std::string key = "piece." + std::to_string(k);
+            archive.write(key + ".where", torch::tensor({static_cast<int64_t>(p.param), p.begin, p.length}, torch::kLong));
+            archive.write(key + ".param", p.weights.to(torch::kCPU).clone());
+            archive.write(key + ".exp_avg", p.exp_avg.to(torch::kCPU).clone());
+            archive.write(key + ".exp_avg_sq", p.exp_avg_sq.to(torch::kCPU).clone());
         }
-        if (std::rename(tmp.c_str(), path) != 0) {
-            std::remove(tmp.c_str());
-            throw IoError(std::string("cannot rename ") + tmp + " to " + path);
-        }
+        save_atomically(archive, std::string(dir) + "/" + shard_name(group.rank(), group.world()));
+        group.barrier();
     });
 }
 
@@ -862,21 +934,11 @@ int32_t cpt_load(cpt_model *m, const char *path) {
     return guarded([&] {
         require(m != nullptr && path != nullptr, "model and path must not be null");
         torch::serialize::InputArchive archive;
-        try {
-            archive.load_from(path);
-        } catch (const c10::Error &e) {
-            throw IoError(std::string(path) + " is not a cpt torch checkpoint (or is damaged): " + e.what_without_backtrace());
-        }
+        open_archive(archive, path);
         torch::Tensor format, step;
-        auto read = [&](const std::string &key, torch::Tensor &t) {
-            if (!archive.try_read(key, t)) throw IoError(std::string(path) + " lacks \"" + key + "\": not a checkpoint of this model");
-        };
+        auto read = [&](const std::string &key, torch::Tensor &t) { read_entry(archive, key, t, path); };
         read("format", format);
-        auto f = format.accessor<int64_t, 1>();
-        if (format.numel() != 7 || f[1] != m->config.arch || f[2] != m->config.layers || f[3] != m->config.d_model ||
-            f[4] != m->config.heads || f[5] != m->config.context_length || f[6] != m->config.vocab_size) {
-            throw IoError(std::string(path) + " holds another model's checkpoint");
-        }
+        check_format(*m, format, path);
         read("step", step);
         std::vector<torch::Tensor> params(m->names.size()), avg(m->names.size()), sq(m->names.size());
         for (size_t i = 0; i < m->names.size(); i++) {
@@ -887,18 +949,7 @@ int32_t cpt_load(cpt_model *m, const char *path) {
                 throw IoError(std::string(path) + ": " + m->names[i] + " has another shape");
             }
         }
-        if (m->dp) {
-            // Every rank must resume from the same checkpoint. All steps are equal exactly when
-            // world·Σs² = (Σs)², which every rank finds alike (so none goes on while another stops).
-            double s0 = static_cast<double>(step.item<int64_t>());
-            auto sums = torch::tensor({s0, s0 * s0}, torch::kFloat64);
-            m->dp->group().all_reduce(sums);
-            double world = m->dp->group().world(), sum = sums[0].item<double>(), squares = sums[1].item<double>();
-            if (world * squares != sum * sum) {
-                throw IoError(std::string(path) + " is at step " + std::to_string(step.item<int64_t>()) +
-                              ", but another rank loaded a checkpoint of another step: every rank must see the same run directory");
-            }
-        }
+        check_same_step_on_every_rank(*m, step.item<int64_t>(), path);
         // Everything read and checked: only now the model changes.
         torch::NoGradGuard no_grad;
         if (m->sharded_weights()) {
@@ -915,6 +966,91 @@ int32_t cpt_load(cpt_model *m, const char *path) {
             }
         }
         m->set_step(step.item<int64_t>());
+    });
+}
+
+int32_t cpt_load_shards(cpt_model *m, const char *dir) {
+    return guarded([&] {
+        require(m != nullptr && dir != nullptr, "model and dir must not be null");
+        // The shards' names say how many there are; each must be there, written at the same step.
+        std::map<int, std::string> files;
+        int world = -1;
+        for (auto &entry : std::filesystem::directory_iterator(dir)) {
+            int r = 0, n = 0;
+            std::string name = entry.path().filename().string();
+            if (std::sscanf(name.c_str(), "torch-rank-%d-of-%d.pt", &r, &n) != 2 || name != shard_name(r, n)) continue;
+            if (world >= 0 && n != world) throw IoError(std::string(dir) + " mixes shards of " + std::to_string(world) + " and " + std::to_string(n) + " ranks");
+            world = n;
+            files[r] = entry.path().string();
+        }
+        if (world < 0) throw IoError(std::string(dir) + " has no checkpoint shards (torch-rank-R-of-N.pt)");
+        for (int r = 0; r < world; r++) {
+            if (!files.count(r)) throw IoError(std::string(dir) + " lacks " + shard_name(r, world) + ": the checkpoint is incomplete");
+        }
+        // This rank's targets: whole tensors where it keeps them whole, else its own pieces (dp->take).
+        bool whole_weights = !m->sharded_weights(), whole_moments = !m->sharded_optimizer();
+        std::vector<torch::Tensor> params, avg, sq;
+        std::vector<int64_t> covered(m->names.size(), 0);
+        for (size_t i = 0; i < m->names.size(); i++) {
+            if (whole_weights) params.push_back(torch::zeros(m->shapes[i], torch::kFloat32));
+            if (whole_moments) {
+                avg.push_back(torch::zeros(m->shapes[i], torch::kFloat32));
+                sq.push_back(torch::zeros(m->shapes[i], torch::kFloat32));
+            }
+        }
+        int64_t step = -1;
+        if (m->sharded_optimizer()) m->dp->reset_moments();
+        for (auto &[rank, path] : files) {
+            torch::serialize::InputArchive archive;
+            open_archive(archive, path);
+            torch::Tensor format, at, shard;
+            read_entry(archive, "format", format, path);
+            check_format(*m, format, path);
+            read_entry(archive, "step", at, path);
+            if (step >= 0 && at.item<int64_t>() != step) throw IoError(path + " is at step " + std::to_string(at.item<int64_t>()) + ", the other shards at " + std::to_string(step));
+            step = at.item<int64_t>();
+            read_entry(archive, "shard", shard, path);
+            int64_t pieces = shard[2].item<int64_t>();
+            for (int64_t k = 0; k < pieces; k++) {
+                std::string key = "piece." + std::to_string(k);
+                torch::Tensor where, w, a, v;
+                read_entry(archive, key + ".where", where, path);
+                read_entry(archive, key + ".param", w, path);
+                read_entry(archive, key + ".exp_avg", a, path);
+                read_entry(archive, key + ".exp_avg_sq", v, path);
+                int64_t i = where[0].item<int64_t>(), begin = where[1].item<int64_t>(), length = where[2].item<int64_t>();
+                if (i < 0 || i >= static_cast<int64_t>(m->names.size()) || begin < 0 || begin + length > m->numel(i) || w.numel() != length ||
+                    a.numel() != length || v.numel() != length) {
+                    throw IoError(path + ": " + key + " does not fit this model");
+                }
+                if (whole_weights) params[i].view({-1}).narrow(0, begin, length).copy_(w);
+                if (whole_moments) {
+                    avg[i].view({-1}).narrow(0, begin, length).copy_(a);
+                    sq[i].view({-1}).narrow(0, begin, length).copy_(v);
+                } else {
+                    m->dp->take(static_cast<int>(i), begin, w.to(m->device), a.to(m->device), v.to(m->device));
+                }
+                covered[i] += length;
+            }
+        }
+        for (size_t i = 0; i < m->names.size(); i++) {
+            if (covered[i] != m->numel(i)) {
+                throw IoError(std::string(dir) + ": the shards hold " + std::to_string(covered[i]) + " of the " + std::to_string(m->numel(i)) +
+                              " values of " + m->names[i]);
+            }
+        }
+        check_same_step_on_every_rank(*m, step, dir);
+        torch::NoGradGuard no_grad;
+        if (whole_weights) {
+            for (size_t i = 0; i < m->names.size(); i++) m->params[i].copy_(params[i]);
+        }
+        if (whole_moments) {
+            for (size_t i = 0; i < m->names.size(); i++) {
+                m->exp_avg[i] = avg[i].to(m->device);
+                m->exp_avg_sq[i] = sq[i].to(m->device);
+            }
+        }
+        m->set_step(step);
     });
 }
 

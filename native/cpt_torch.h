@@ -119,6 +119,14 @@ int32_t cpt_eval_loss(cpt_model *model, const int32_t *tokens, int32_t sequences
 int32_t cpt_reset_optimizer(cpt_model *model);
 int32_t cpt_save(cpt_model *model, const char *path);
 int32_t cpt_load(cpt_model *model, const char *path);
+/*
+ * ZeRO >= 1: every rank writes its own shard, dir/torch-rank-RRRRR-of-NNNNN.pt (the weights and
+ * moments of the elements it owns), in parallel; the call returns on every rank once all shards are
+ * written. Rank 0 must have made dir before it calls.
+ */
+int32_t cpt_save_shard(cpt_model *model, const char *dir);
+/* Loads the shards in dir, of any world size and stage, into this model at its own world size and stage. */
+int32_t cpt_load_shards(cpt_model *model, const char *dir);
 /* CUDA: the caching allocator's bytes (current, peak since the last reset, reserved); CPU: the
  * model state cpt_model_state_bytes counts (weights, gradients, AdamW moments). */
 int32_t cpt_memory_statistics(cpt_model *model, cpt_memory_stats *out);
@@ -141,8 +149,9 @@ int32_t cpt_group_all_reduce_sum(cpt_group *group, double *values, int32_t count
  * broadcast so that all replicas start equal. zero_stage 0: gradients all-reduced in buckets of about
  * bucket_bytes, during the backward; 1: AdamW moments sharded across the ranks; 2: gradients
  * reduce-scattered too. cpt_train_step then takes this rank's rows of the global batch and returns
- * the global loss and gradient norm; cpt_eval_loss the mean over every rank's rows; cpt_save writes on
- * rank 0 only (every rank calls it; path may be NULL elsewhere) a checkpoint that any world size loads.
+ * the global loss and gradient norm; cpt_eval_loss the mean over every rank's rows. Checkpoints: ZeRO-0
+ * rank 0 writes one file (cpt_save); ZeRO >= 1 every rank its shard (cpt_save_shard); either loads at
+ * any world size and stage.
  */
 int32_t cpt_model_distribute(cpt_model *model, cpt_group *group, int32_t zero_stage, int64_t bucket_bytes);
 

@@ -443,27 +443,37 @@ void DataParallel::adamw_sharded(std::vector<torch::Tensor> &params, const std::
     for (auto &g : inflight) finish(g);
 }
 
-std::vector<torch::Tensor> DataParallel::full_moments(const std::vector<std::vector<int64_t>> &shapes, bool second) {
-    // Each element is owned by exactly one rank: the others contribute zeros, so a sum assembles it.
-    auto flat = torch::zeros({total_}, options_);
-    const auto &mine = second ? exp_avg_sq_ : exp_avg_;
-    for (auto &s : owned_) flat.narrow(0, s.flat, s.length).copy_(mine.narrow(0, s.moment, s.length));
-    group_->all_reduce(flat);
-    std::vector<torch::Tensor> out;
-    for (size_t i = 0; i < shapes.size(); i++) {
-        int64_t numel = 1;
-        for (auto d : shapes[i]) numel *= d;
-        out.push_back(flat.narrow(0, offset_[i], numel).view(shapes[i]).clone());
-    }
-    return out;
-}
-
 void DataParallel::load_moments(const std::vector<torch::Tensor> &exp_avg, const std::vector<torch::Tensor> &exp_avg_sq) {
     reset_moments();
     for (auto &s : owned_) {
         exp_avg_.narrow(0, s.moment, s.length).copy_(exp_avg[s.param].reshape({-1}).narrow(0, s.begin, s.length));
         exp_avg_sq_.narrow(0, s.moment, s.length).copy_(exp_avg_sq[s.param].reshape({-1}).narrow(0, s.begin, s.length));
     }
+}
+
+std::vector<DataParallel::Piece> DataParallel::pieces(const std::vector<torch::Tensor> &params) const {
+    std::vector<Piece> out;
+    for (auto &s : owned_) {
+        auto w = zero_ == 3 ? shard_param_.narrow(0, s.shard, s.length) : params[s.param].detach().reshape({-1}).narrow(0, s.begin, s.length);
+        out.push_back(Piece{s.param, s.begin, s.length, w, exp_avg_.narrow(0, s.moment, s.length), exp_avg_sq_.narrow(0, s.moment, s.length)});
+    }
+    return out;
+}
+
+int64_t DataParallel::take(int param, int64_t begin, const torch::Tensor &w, const torch::Tensor &m, const torch::Tensor &v) {
+    torch::NoGradGuard no_grad;
+    int64_t taken = 0, end = begin + w.numel();
+    for (auto &s : owned_) {
+        if (s.param != param) continue;
+        int64_t a = std::max(begin, s.begin), z = std::min(end, s.begin + s.length);
+        if (a >= z) continue;
+        int64_t n = z - a;
+        exp_avg_.narrow(0, s.moment + (a - s.begin), n).copy_(m.narrow(0, a - begin, n));
+        exp_avg_sq_.narrow(0, s.moment + (a - s.begin), n).copy_(v.narrow(0, a - begin, n));
+        if (zero_ == 3) shard_param_.narrow(0, s.shard + (a - s.begin), n).copy_(w.narrow(0, a - begin, n));
+        taken += n;
+    }
+    return taken;
 }
 
 // ---- ZeRO-3 ----
@@ -473,23 +483,6 @@ void DataParallel::load_weights(const std::vector<torch::Tensor> &full) {
     for (auto &s : owned_) {
         shard_param_.narrow(0, s.shard, s.length).copy_(full[s.param].detach().reshape({-1}).narrow(0, s.begin, s.length));
     }
-}
-
-std::vector<torch::Tensor> DataParallel::full_weights(const std::vector<std::vector<int64_t>> &shapes) {
-    std::vector<torch::Tensor> out(shapes.size());
-    for (int u = 0; u < units(); u++) {
-        prefetch(u);
-        Bucket &b = buckets_[u];
-        b.gathering->wait();
-        b.gathering.reset();
-        for (int i : b.members) out[i] = b.gathered.narrow(0, offset_[i] - b.offset, [&] {
-            int64_t n = 1;
-            for (auto d : shapes[i]) n *= d;
-            return n;
-        }()).view(shapes[i]).clone();
-        b.gathered = torch::Tensor();
-    }
-    return out;
 }
 
 void DataParallel::prefetch(int unit) {

@@ -106,16 +106,27 @@ public:
                        double weight_decay, double beta1, double beta2, double eps);
     void reset_moments();
 
-    /** ZeRO >= 1: the full moments, assembled from every rank's shard (collective: every rank calls it). */
-    std::vector<torch::Tensor> full_moments(const std::vector<std::vector<int64_t>> &shapes, bool second);
     /** ZeRO >= 1: keeps this rank's shard of full moments (as a checkpoint holds them, from any world size). */
     void load_moments(const std::vector<torch::Tensor> &exp_avg, const std::vector<torch::Tensor> &exp_avg_sq);
+
+    /** One run of elements this rank owns, for a checkpoint shard: views of its weights and moments. */
+    struct Piece {
+        int param;
+        int64_t begin, length;  // within the parameter (flattened)
+        torch::Tensor weights, exp_avg, exp_avg_sq;
+    };
+    /** ZeRO >= 1: the runs this rank owns, in order, each with its weights and moments (views). */
+    std::vector<Piece> pieces(const std::vector<torch::Tensor> &params) const;
+    /**
+     * ZeRO >= 1, loading a shard of any world size: copies the part of a run of parameter `param`
+     * (elements [begin, begin + length) of weights w and moments m, v) that this rank owns into its
+     * moments, and into its weight pieces at ZeRO-3. Returns the elements taken.
+     */
+    int64_t take(int param, int64_t begin, const torch::Tensor &w, const torch::Tensor &m, const torch::Tensor &v);
 
     // ---- ZeRO-3: weights as pieces, gathered a unit at a time ----
     /** Keeps this rank's pieces of full weights (at distribute, and from a checkpoint of any world size). */
     void load_weights(const std::vector<torch::Tensor> &full);
-    /** Every parameter's full weights, gathered unit by unit (collective). */
-    std::vector<torch::Tensor> full_weights(const std::vector<std::vector<int64_t>> &shapes);
     /** Starts gathering unit u's weights, unless it is gathered or on its way. */
     void prefetch(int unit);
     /**

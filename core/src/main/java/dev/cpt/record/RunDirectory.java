@@ -144,7 +144,7 @@ public final class RunDirectory {
      */
     public Checkpoint writeCheckpoint(LoopState state, EngineSaver engine, int keepPeriodic) throws IOException {
         String name = String.format("step-%08d", state.step());
-        Path tmp = checkpoints().resolve("." + name + ".tmp");
+        Path tmp = temporary(state.step());
         Path target = checkpoints().resolve(name);
         deleteTree(tmp);
         Files.createDirectories(tmp.resolve("engine"));
@@ -159,6 +159,18 @@ public final class RunDirectory {
     private void prune(int keepPeriodic) throws IOException {
         List<Checkpoint> periodic = listCheckpoints().stream().filter(c -> c.state().stageEnd() == null).toList();
         for (int i = 0; i < periodic.size() - keepPeriodic; i++) deleteTree(periodic.get(i).dir());
+    }
+
+    private Path temporary(long step) {
+        return checkpoints().resolve(String.format(".step-%08d.tmp", step));
+    }
+
+    /**
+     * Where the engine's part of the checkpoint at {@code step} is written before the checkpoint is
+     * renamed into place: the ranks of a multi-rank run other than 0 write their shards there.
+     */
+    public Path engineDirBeingWritten(long step) {
+        return temporary(step).resolve("engine");
     }
 
     /** Deletes {@code p} and everything under it, if it exists. */

@@ -39,10 +39,10 @@ public interface Engine extends AutoCloseable {
 
     /**
      * On a rank that does not write the checkpoint ({@link #writesRecords()} false): its part of
-     * saving it, called where rank 0 calls {@link #save} (a sharded optimizer gathers its moments
-     * here). The default does nothing.
+     * saving it, called where rank 0 calls {@link #save} into {@code engineDir} (which rank 0
+     * creates; a sharded engine writes its own shard there). The default does nothing.
      */
-    default void joinSave() throws IOException {}
+    default void joinSave(Path engineDir) throws IOException {}
 
     /**
      * Log-probabilities for scoring ({@code cpt eval}): for each sequence {@code s} (of any length

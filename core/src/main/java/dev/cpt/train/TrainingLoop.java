@@ -94,7 +94,7 @@ public final class TrainingLoop {
                     evals.add(new EvalPoint(step, val));
                 }
                 if (step > start && checkpointDue(step) && !writer) {
-                    engine.joinSave();
+                    engine.joinSave(dir.engineDirBeingWritten(step));
                 } else if (step > start && checkpointDue(step)) {
                     log.flush();
                     Stage ending = endingAt(step);

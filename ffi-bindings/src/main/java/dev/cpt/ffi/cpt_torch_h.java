@@ -834,4 +834,54 @@ public final class cpt_torch_h {
         }
     }
 
+    private static final class cpt_save_shard {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_save_shard");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_save_shard$descriptor() {
+        return cpt_save_shard.DESC;
+    }
+
+    public static MethodHandle cpt_save_shard$handle() {
+        return cpt_save_shard.Linked.HANDLE;
+    }
+
+    public static int cpt_save_shard(MemorySegment model, MemorySegment dir) {
+        var mh$ = cpt_save_shard.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, dir);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_load_shards {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_load_shards");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_load_shards$descriptor() {
+        return cpt_load_shards.DESC;
+    }
+
+    public static MethodHandle cpt_load_shards$handle() {
+        return cpt_load_shards.Linked.HANDLE;
+    }
+
+    public static int cpt_load_shards(MemorySegment model, MemorySegment dir) {
+        var mh$ = cpt_load_shards.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, dir);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
 }

@@ -269,10 +269,30 @@ public final class TorchEngine implements Engine {
         return rank() == 0;
     }
 
+    /** ZeRO >= 1: every rank writes its own shard of the checkpoint (ZeRO-0: rank 0 writes it all). */
+    private boolean writesShards() {
+        return group != null && zeroStage >= 1;
+    }
+
     @Override
-    public void joinSave() {
-        if (group == null || rank() == 0) return;
-        check("cpt_save", cpt_save(model, MemorySegment.NULL));
+    public void joinSave(Path dir) throws IOException {
+        if (writesShards()) saveShard(dir);
+    }
+
+    private void saveShard(Path dir) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            int code = cpt_save_shard(model, a.allocateFrom(dir.toAbsolutePath().toString()));
+            if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
+            check("cpt_save_shard", code);
+        }
+    }
+
+    /** A checkpoint's shard files, as cpt_save_shard names them. */
+    static boolean hasShards(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (var files = Files.list(dir)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("torch-rank-\\d{5}-of-\\d{5}\\.pt"));
+        }
     }
 
     private MemorySegment tokens(Batch batch) {
@@ -306,6 +326,10 @@ public final class TorchEngine implements Engine {
 
     @Override
     public void save(Path dir) throws IOException {
+        if (writesShards()) {
+            saveShard(dir);
+            return;
+        }
         try (Arena a = Arena.ofConfined()) {
             int code = cpt_save(model, a.allocateFrom(dir.resolve(CHECKPOINT).toAbsolutePath().toString()));
             if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
@@ -316,6 +340,15 @@ public final class TorchEngine implements Engine {
     @Override
     public void load(Path dir) throws IOException {
         Path file = dir.resolve(CHECKPOINT);
+        if (!Files.isRegularFile(file) && hasShards(dir)) {
+            // Written by the ranks of a sharded run, at whatever world size: this engine takes its part.
+            try (Arena a = Arena.ofConfined()) {
+                int code = cpt_load_shards(model, a.allocateFrom(dir.toAbsolutePath().toString()));
+                if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
+                check("cpt_load_shards", code);
+            }
+            return;
+        }
         if (!Files.isRegularFile(file)) throw new IOException(file + " is missing: not a torch engine checkpoint");
         try (Arena a = Arena.ofConfined()) {
             int code = cpt_load(model, a.allocateFrom(file.toAbsolutePath().toString()));

@@ -178,11 +178,14 @@ class DataParallelTest {
         onRanks(2, g -> {
             try (TorchEngine e = engine("gpt2").distribute(g, 1, 4096)) {
                 train(e, 0, 4);
-                if (g.rank() == 0) e.save(dir); else e.joinSave();
+                if (g.rank() == 0) e.save(dir); else e.joinSave(dir);
                 return null;
             }
         });
-        assertThat(dir.resolve(TorchEngine.CHECKPOINT)).isRegularFile();
+        // Each rank wrote its own shard (its pieces of the weights and moments), in parallel.
+        assertThat(dir.resolve(TorchEngine.CHECKPOINT)).doesNotExist();
+        assertThat(dir.resolve("torch-rank-00000-of-00002.pt")).isRegularFile();
+        assertThat(dir.resolve("torch-rank-00001-of-00002.pt")).isRegularFile();
         // ...continue on one rank, and on two ranks at ZeRO-0, as the uninterrupted one-rank run does.
         try (TorchEngine e = engine("gpt2")) {
             e.load(dir);
@@ -209,13 +212,26 @@ class DataParallelTest {
             try (TorchEngine e = engine("gpt2").distribute(g, 3, 4096)) {
                 train(e, 0, 4);
                 assertThatThrownBy(e::weights).hasMessageContaining("under ZeRO-3 no rank holds whole tensors");
-                if (g.rank() == 0) e.save(dir3); else e.joinSave();
+                if (g.rank() == 0) e.save(dir3); else e.joinSave(dir3);
                 return null;
             }
         });
         try (TorchEngine e = engine("gpt2")) {
             e.load(dir3);
             assertClose(train(e, 4, STEPS), rest, "ZeRO-3 checkpoint resumed on one rank");
+        }
+
+        // A shard missing, or damaged, is named.
+        Path partial = Files.createDirectories(tmp.resolve("partial"));
+        Files.copy(dir3.resolve("torch-rank-00000-of-00002.pt"), partial.resolve("torch-rank-00000-of-00002.pt"));
+        try (TorchEngine e = engine("gpt2")) {
+            assertThatThrownBy(() -> e.load(partial)).isInstanceOf(IOException.class).hasMessageContaining("lacks torch-rank-00001-of-00002.pt");
+        }
+        Files.copy(dir.resolve("torch-rank-00001-of-00002.pt"), partial.resolve("torch-rank-00001-of-00002.pt"));
+        Files.writeString(partial.resolve("torch-rank-00001-of-00002.pt"), "not a shard");
+        try (TorchEngine e = engine("gpt2")) {
+            assertThatThrownBy(() -> e.load(partial)).isInstanceOf(IOException.class).hasMessageContaining("torch-rank-00001-of-00002.pt")
+                    .hasMessageContaining("damaged");
         }
     }
 
