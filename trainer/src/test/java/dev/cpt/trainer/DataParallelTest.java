@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cpt.data.Batch;
 import dev.cpt.distributed.LaunchEnvironment;
-import dev.cpt.ffi.NativeLibrary;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.spec.RunSpec;
 import dev.cpt.train.Engine;
@@ -39,11 +38,7 @@ class DataParallelTest {
 
     @BeforeAll
     static void library() {
-        boolean present = NativeLibrary.present();
-        if (!present && "1".equals(System.getenv("CPT_CI"))) {
-            throw new AssertionError("CPT_CI=1 and the torch engine's library is not built: " + NativeLibrary.INSTALL);
-        }
-        assumeTrue(present, "libcpt_torch.so is not built (native/build.sh needs libtorch-dev)");
+        TorchEngineTest.library();
         if ("1".equals(System.getenv("CPT_CI"))) assertThat(ProcessGroup.glooAvailable()).as("the shim has c10d Gloo (libgloo-dev)").isTrue();
         assumeTrue(ProcessGroup.glooAvailable(), "the shim was built without Gloo's headers (libgloo-dev)");
     }
@@ -131,6 +126,25 @@ class DataParallelTest {
                 // The ranks agree with each other exactly: the same reduced numbers reach both.
                 assertThat(ranks.get(1)).isDeepEqualTo(ranks.get(0));
             }
+        }
+    }
+
+    @Test
+    void activationCheckpointingAndTheFusedOpsTrainAsOneRankDoes() throws Exception {
+        double[][] one;
+        try (TorchEngine e = engine("neox")) {
+            one = train(e, 0, STEPS);
+        }
+        for (int zero : new int[] {0, 2}) {
+            int stage = zero;
+            List<double[][]> ranks = onRanks(2, g -> {
+                var options = TorchEngine.Options.of(TorchEngine.Device.CPU, TorchEngine.Precision.FP32, 1)
+                        .withActivationCheckpointing(true).withKernels(TorchEngine.Kernels.FUSED);
+                try (TorchEngine e = TorchEngine.create(RunPlan.of(spec("neox")), options).distribute(g, stage, 4096)) {
+                    return train(e, 0, STEPS);
+                }
+            });
+            assertClose(ranks.get(0), one, "neox ZeRO-" + stage + ", activation checkpointing, fused ops");
         }
     }
 
