@@ -6,6 +6,7 @@ import dev.cpt.data.tokenize.Tokenizer;
 import dev.cpt.data.tokenize.Tokenizers;
 import dev.cpt.hf.HfModel;
 import dev.cpt.hf.ModelInit;
+import dev.cpt.record.CheckpointManifest;
 import dev.cpt.record.Json;
 import dev.cpt.record.LoopState;
 import dev.cpt.record.RunDirectory;
@@ -77,8 +78,21 @@ final class ModelSource {
         return new ModelSource(text, c, spec, null, spec.model().shape());
     }
 
-    /** MODEL as a run directory (its latest complete checkpoint) or as one checkpoint of a run. */
+    /**
+     * MODEL as a run directory (its latest complete checkpoint) or as one checkpoint of a run; its
+     * files checked against its manifest (a damaged one is named).
+     */
     static Checkpoint findCheckpoint(Path model) throws IOException {
+        Checkpoint c = locateCheckpoint(model);
+        try {
+            CheckpointManifest.verify(c.dir());
+        } catch (IOException damaged) {
+            throw new CliException(damaged.getMessage());
+        }
+        return c;
+    }
+
+    private static Checkpoint locateCheckpoint(Path model) throws IOException {
         if (Files.isRegularFile(model.resolve("spec.json"))) {
             RunDirectory run = RunDirectory.existing(model);
             RunDirectory.Checkpoint c = run.latestCheckpoint().orElseThrow(() -> new CliException(model

@@ -175,6 +175,11 @@ final class TrainCommand implements Callable<Integer> {
                     bar.stepTo(Math.min(r.step() + 1, total));
                     if (r.loss() != null) bar.note(String.format(Locale.ROOT, "loss %.3f", r.loss()));
                 }
+
+                @Override
+                public void onWarning(String message) {
+                    warn(message);
+                }
             }).run(resume);
             flopsPerToken = e.info().flopsPerToken();
             memory = e instanceof TorchEngine torch ? torch.memory() : null;
@@ -190,6 +195,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** The run's tokens/s (and MFU on CUDA) and this process's peak memory. */
+    /** A warning on its own line of the command's error stream (the progress bar draws below it). */
+    private void warn(String message) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("warning: " + message);
+        err.flush();
+    }
+
     private void printThroughputAndMemory(PrintWriter o, RunSummary summary, double flopsPerToken, TorchEngine.Memory memory,
                                           TorchEngine.Device d, TorchEngine.Precision p) {
         if (summary.wallSeconds() != null && summary.wallSeconds() > 0) {
@@ -273,6 +285,11 @@ final class TrainCommand implements Callable<Integer> {
                     if (bar == null) return;
                     bar.stepTo(Math.min(r.step() + 1, total));
                     if (r.loss() != null) bar.note(String.format(Locale.ROOT, "loss %.3f", r.loss()));
+                }
+
+                @Override
+                public void onWarning(String message) {
+                    warn(message);
                 }
             }).run(resume);
             flopsPerToken = e.info().flopsPerToken();

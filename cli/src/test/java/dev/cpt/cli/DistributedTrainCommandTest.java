@@ -173,6 +173,33 @@ class DistributedTrainCommandTest {
                 "--nproc", "2", "--zero", "2", "--resume");
         assertThat(resumed.code()).as(resumed.err()).isZero();
         assertSameRun(cut, whole, "killed and resumed");
+
+        // A flipped byte in rank 1's shard of the newest checkpoint: every rank checks its share of the
+        // files against the manifest, the damage is named, and the run resumes from the checkpoint before.
+        Path damaged = tmp.resolve("kill9-damaged");
+        TrainAndSweepCommandTest.copy(cut, damaged);
+        Files.delete(damaged.resolve("summary.json"));
+        TrainAndSweepCommandTest.deleteTree(damaged.resolve("checkpoints/step-00000600"));
+        List<Path> left;
+        try (var ckpts = Files.list(damaged.resolve("checkpoints"))) {
+            left = ckpts.filter(c -> c.getFileName().toString().startsWith("step-")).sorted().toList();
+        }
+        Path newest = left.getLast();
+        assertThat(Files.readString(newest.resolve("manifest.json"))).contains("engine/torch-rank-00001-of-00002.pt");
+        Path shard = newest.resolve("engine/torch-rank-00001-of-00002.pt");
+        byte[] bytes = Files.readAllBytes(shard);
+        bytes[bytes.length / 2] ^= 0x10;
+        Files.write(shard, bytes);
+        CliRun again = CliRun.run("train", specFile.toString(), "--out", damaged.toString(), "--engine", "torch", "--threads", "1",
+                "--nproc", "2", "--zero", "2", "--resume");
+        assertThat(again.code()).as(again.err()).isZero();
+        // Rank 1 checked that shard (file 1 of the manifest's 3) and says so in its log; rank 0's warning goes to the terminal.
+        assertThat(Files.readString(damaged.resolve("ranks/rank-1.log")))
+                .contains("rank 1: checkpoint " + newest + ": engine/torch-rank-00001-of-00002.pt fails its checksum (SHA-256 ");
+        assertSameRun(damaged, whole, "resumed past a damaged shard");
+        // The run went back to the checkpoint before and trained its way to the damaged one's step again, writing it anew.
+        assertThat(MetricsLog.read(damaged.resolve("metrics.jsonl"))).hasSize(MetricsLog.read(whole.resolve("metrics.jsonl")).size());
+        dev.cpt.record.CheckpointManifest.verify(newest);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.cpt.hf;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cpt.record.CheckpointManifest;
 import dev.cpt.record.Json;
 import dev.cpt.record.RunDirectory;
 import dev.cpt.spec.ModelSpec;
@@ -90,6 +91,7 @@ public record ModelInit(Kind kind, Path dir) {
         } else {
             throw new IOException(dir + ": no such directory");
         }
+        CheckpointManifest.verify(checkpoint);
         Path engine = checkpoint.resolve("engine");
         Path file = engine.resolve(CPT_WEIGHTS);
         if (!Files.isRegularFile(file)) {

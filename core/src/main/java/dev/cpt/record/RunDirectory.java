@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /**
  * A run's directory: {@code spec.json} (the spec as run, defaults filled in), {@code metrics.jsonl},
- * {@code summary.json} and {@code checkpoints/step-NNNNNNNN/} ({@code loop.json} and {@code engine/}).
+ * {@code summary.json} and {@code checkpoints/step-NNNNNNNN/} ({@code loop.json}, {@code engine/} and
+ * {@code manifest.json}, every file's size and SHA-256: {@link CheckpointManifest}).
  * Every file and checkpoint appears whole or not at all.
  */
 public final class RunDirectory {
@@ -115,18 +116,42 @@ public final class RunDirectory {
         }
     }
 
-    /** Complete checkpoints, oldest first; unfinished temporaries are not among them. */
+    /**
+     * Complete checkpoints, oldest first; unfinished temporaries are not among them, nor is a
+     * checkpoint whose {@code loop.json} cannot be read (damaged: {@link #checkpointDirectories} still
+     * lists it, for the resume to name).
+     */
     public List<Checkpoint> listCheckpoints() throws IOException {
-        if (!Files.isDirectory(checkpoints())) return List.of();
         List<Checkpoint> list = new ArrayList<>();
-        try (Stream<Path> s = Files.list(checkpoints())) {
-            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("step-")).toList()) {
-                Path loop = p.resolve("loop.json");
-                if (Files.exists(loop)) list.add(new Checkpoint(p, Json.MAPPER.readValue(loop.toFile(), LoopState.class)));
+        for (Path p : checkpointDirectories()) {
+            try {
+                list.add(readCheckpoint(p));
+            } catch (IOException damaged) {
+                // left out: not a checkpoint that can be resumed from
             }
         }
-        list.sort(Comparator.comparingLong(c -> c.state().step()));
         return list;
+    }
+
+    /** Every renamed-into-place checkpoint directory ({@code step-N}), oldest first, whatever its state. */
+    public List<Path> checkpointDirectories() throws IOException {
+        if (!Files.isDirectory(checkpoints())) return List.of();
+        try (Stream<Path> s = Files.list(checkpoints())) {
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d+") && Files.isDirectory(p))
+                    .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))))
+                    .toList();
+        }
+    }
+
+    /** The checkpoint in {@code dir}, its loop state read from {@code loop.json}. */
+    public static Checkpoint readCheckpoint(Path dir) throws IOException {
+        Path loop = dir.resolve("loop.json");
+        if (!Files.isRegularFile(loop)) throw new IOException(loop + " is missing");
+        try {
+            return new Checkpoint(dir, Json.MAPPER.readValue(loop.toFile(), LoopState.class));
+        } catch (IOException e) {
+            throw new IOException(loop + " cannot be read: " + e.getMessage(), e);
+        }
     }
 
     public Optional<Checkpoint> latestCheckpoint() throws IOException {
@@ -150,6 +175,8 @@ public final class RunDirectory {
         Files.createDirectories(tmp.resolve("engine"));
         engine.save(tmp.resolve("engine"));
         AtomicFiles.writeJson(tmp.resolve("loop.json"), state);
+        // Last, once every file (every rank's shard) is on disk: the sizes and digests resume checks.
+        CheckpointManifest.write(tmp);
         deleteTree(target); // same step, same state: a rerun after a resume rewrites it
         AtomicFiles.move(tmp, target);
         prune(keepPeriodic);

@@ -44,6 +44,24 @@ public interface Engine extends AutoCloseable {
      */
     default void joinSave(Path engineDir) throws IOException {}
 
+    /** This process's rank in a multi-rank run; 0 on one rank. */
+    default int rank() {
+        return 0;
+    }
+
+    /** Ranks that train this run together; 1 on one rank. */
+    default int worldSize() {
+        return 1;
+    }
+
+    /**
+     * Each value summed over the ranks (every rank must call it, with as many values); on one rank
+     * the values themselves. The loop uses it to agree on what the ranks found separately.
+     */
+    default double[] sumAcrossRanks(double[] values) {
+        return values;
+    }
+
     /**
      * Log-probabilities for scoring ({@code cpt eval}): for each sequence {@code s} (of any length
      * from 2 to the model's context length + 1), position {@code i} gets log softmax(logits at

@@ -9,6 +9,7 @@ import dev.cpt.metrics.RunSummary;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.plan.Stage;
 import dev.cpt.record.AtomicFiles;
+import dev.cpt.record.CheckpointManifest;
 import dev.cpt.record.LoopState;
 import dev.cpt.record.MetricsLog;
 import dev.cpt.record.RunDirectory;
@@ -34,6 +35,11 @@ public final class TrainingLoop {
         default void onStep(StepRecord record, long totalSteps) {}
 
         default void onCheckpoint(RunDirectory.Checkpoint checkpoint) {}
+
+        /** Something the user should know that does not stop the run (a damaged checkpoint passed over). */
+        default void onWarning(String message) {
+            System.err.println("warning: " + message);
+        }
     }
 
     private final RunPlan plan;
@@ -68,7 +74,7 @@ public final class TrainingLoop {
         long total = plan.totalSteps();
 
         long start = 0;
-        Optional<RunDirectory.Checkpoint> last = resume ? dir.latestCheckpoint() : Optional.empty();
+        Optional<RunDirectory.Checkpoint> last = resume ? newestGoodCheckpoint(dir) : Optional.empty();
         if (last.isPresent()) {
             engine.load(last.get().engineDir());
             sampler.restore(last.get().state().sampler());
@@ -130,6 +136,69 @@ public final class TrainingLoop {
         RunSummary summary = RunSummary.compute(plan, evals, (System.nanoTime() - wallStart) / 1e9);
         if (writer) AtomicFiles.writeJson(dir.summary(), summary);
         return summary;
+    }
+
+    /**
+     * The newest checkpoint whose files all match its manifest. A damaged one is named in a warning
+     * and passed over for the one before it. The ranks of a multi-rank run split the files between
+     * them (file i is checked by rank i mod N, so each rank reads 1/N of the bytes) and agree on the
+     * outcome through one sum; each rank sees the same directories, which nothing writes meanwhile.
+     */
+    private Optional<RunDirectory.Checkpoint> newestGoodCheckpoint(RunDirectory dir) throws IOException {
+        List<Path> candidates = dir.checkpointDirectories();
+        List<String> passedOver = new ArrayList<>();
+        for (int c = candidates.size() - 1; c >= 0; c--) {
+            Path candidate = candidates.get(c);
+            String problem = damage(candidate);
+            if (problem == null) {
+                RunDirectory.Checkpoint good = RunDirectory.readCheckpoint(candidate);
+                if (!passedOver.isEmpty() && engine.writesRecords()) {
+                    listener.onWarning(String.join("; ", passedOver) + "; resuming from " + candidate.getFileName()
+                            + " (step " + good.state().step() + ") instead");
+                }
+                return Optional.of(good);
+            }
+            passedOver.add("checkpoint " + candidate + " is damaged (" + problem + ")");
+        }
+        if (passedOver.isEmpty()) return Optional.empty();
+        throw new IOException(String.join("; ", passedOver) + "; no good checkpoint is left to resume from"
+                + " (move the damaged ones away to start the run over)");
+    }
+
+    /** What is wrong with a checkpoint's files, as every rank agrees; null if nothing. */
+    private String damage(Path checkpoint) throws IOException {
+        List<CheckpointManifest.Entry> files;
+        try {
+            Optional<CheckpointManifest> manifest = CheckpointManifest.read(checkpoint);
+            if (manifest.isEmpty()) {
+                // Written before cpt kept manifests: only that its loop state reads can be checked.
+                RunDirectory.readCheckpoint(checkpoint);
+                return null;
+            }
+            files = manifest.get().entries();
+        } catch (IOException unreadable) {
+            return unreadable.getMessage(); // every rank reads the same manifest and finds the same
+        }
+        int rank = engine.rank(), ranks = engine.worldSize();
+        double[] damage = new double[files.size()]; // a Damage code per file, 0 if sound; one rank checks each
+        String[] what = new String[files.size()];
+        for (int i = rank; i < files.size(); i += ranks) {
+            Optional<CheckpointManifest.Problem> p = CheckpointManifest.problem(checkpoint, files.get(i));
+            if (p.isPresent()) {
+                damage[i] = p.get().damage().code();
+                what[i] = p.get().message();
+                if (!engine.writesRecords()) System.err.println("rank " + rank + ": checkpoint " + checkpoint + ": " + what[i]);
+            }
+        }
+        damage = engine.sumAcrossRanks(damage);
+        List<String> found = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            if (damage[i] == 0) continue;
+            // The files this rank checked it can tell in full; of the others, what their rank found.
+            found.add(what[i] != null ? what[i] : CheckpointManifest.Damage.ofCode((int) damage[i]).describe(files.get(i).path())
+                    + " (found by rank " + (i % ranks) + ")");
+        }
+        return found.isEmpty() ? null : String.join(", ", found);
     }
 
     private Map<String, ValidationSet> validationSets() {

@@ -7,6 +7,7 @@ import dev.cpt.TestSpecs;
 import dev.cpt.data.DataSources;
 import dev.cpt.metrics.RunSummary;
 import dev.cpt.plan.RunPlan;
+import dev.cpt.record.CheckpointManifest;
 import dev.cpt.record.Json;
 import dev.cpt.record.MetricsLog;
 import dev.cpt.record.RunDirectory;
@@ -143,6 +144,75 @@ class TrainingLoopTest {
             assertThat(Json.MAPPER.readTree(dir.resolve("summary.json").toFile()).get("datasets"))
                     .isEqualTo(Json.MAPPER.readTree(tmp.resolve("a/summary.json").toFile()).get("datasets"));
         }
+    }
+
+    @Test
+    void aDamagedCheckpointIsNamedAndTheRunResumesFromTheNewestGoodOne() throws IOException {
+        FunctionEngine straight = new FunctionEngine();
+        new TrainingLoop(plan, straight, data, tmp.resolve("a"), null).run(false);
+        for (String damage : new String[] {"flip", "truncate", "delete", "loop"}) {
+            // Stopped after step 90's checkpoint (kept: 40, the stage end, and 90), then a file of 90 damaged on disk.
+            Path dir = tmp.resolve("b-" + damage);
+            FunctionEngine crashing = new FunctionEngine();
+            crashing.crashAtCall = 95;
+            assertThatThrownBy(() -> new TrainingLoop(plan, crashing, data, dir, null).run(false)).hasMessageContaining("simulated crash");
+            Path damaged = dir.resolve("checkpoints/step-00000090");
+            Path state = damaged.resolve("engine/state.txt");
+            String expected = switch (damage) {
+                case "flip" -> {
+                    byte[] b = Files.readAllBytes(state);
+                    b[3] ^= 1;
+                    Files.write(state, b);
+                    yield "engine/state.txt fails its checksum (SHA-256 ";
+                }
+                case "truncate" -> {
+                    long size = Files.size(state);
+                    Files.write(state, java.util.Arrays.copyOf(Files.readAllBytes(state), (int) size - 5));
+                    yield "engine/state.txt has " + (size - 5) + " bytes, the manifest says " + size;
+                }
+                case "delete" -> {
+                    Files.delete(state);
+                    yield "engine/state.txt is missing";
+                }
+                default -> {
+                    Files.writeString(damaged.resolve("loop.json"), "{ \"step\": 90, ");
+                    yield "loop.json has ";
+                }
+            };
+            List<String> warnings = new java.util.ArrayList<>();
+            TrainingLoop.Listener listener = new TrainingLoop.Listener() {
+                @Override
+                public void onWarning(String message) {
+                    warnings.add(message);
+                }
+            };
+            FunctionEngine resumed = new FunctionEngine();
+            new TrainingLoop(plan, resumed, data, dir, listener).run(true);
+            assertThat(warnings).as(damage).singleElement().asString()
+                    .contains("checkpoint " + damaged + " is damaged (" + expected)
+                    .endsWith("resuming from step-00000040 (step 40) instead");
+            assertThat(resumed.calls).as(damage + ": steps trained after the resume").hasSize(60);
+            assertThat(resumed.theta).as(damage).isEqualTo(straight.theta);
+            assertThat(withoutTimings(dir.resolve("metrics.jsonl"))).isEqualTo(withoutTimings(tmp.resolve("a/metrics.jsonl")));
+            // The damaged checkpoint was written again when the run came back to its step.
+            CheckpointManifest.verify(damaged);
+        }
+    }
+
+    @Test
+    void whenEveryCheckpointIsDamagedTheResumeStopsNamingThemAndWritesNothing() throws IOException {
+        Path dir = tmp.resolve("run");
+        FunctionEngine crashing = new FunctionEngine();
+        crashing.crashAtCall = 20;
+        assertThatThrownBy(() -> new TrainingLoop(plan, crashing, data, dir, null).run(false)).hasMessageContaining("simulated crash");
+        Path only = dir.resolve("checkpoints/step-00000015");
+        Files.writeString(only.resolve("manifest.json"), "not json");
+        byte[] metrics = Files.readAllBytes(dir.resolve("metrics.jsonl"));
+        assertThatThrownBy(() -> new TrainingLoop(plan, new FunctionEngine(), data, dir, null).run(true))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("checkpoint " + only + " is damaged (" + only.resolve("manifest.json") + " cannot be read")
+                .hasMessageContaining("no good checkpoint is left to resume from");
+        assertThat(Files.readAllBytes(dir.resolve("metrics.jsonl"))).isEqualTo(metrics);
     }
 
     private static List<StepRecord> withoutTimings(Path metrics) throws IOException {

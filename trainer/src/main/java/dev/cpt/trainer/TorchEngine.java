@@ -11,6 +11,7 @@ import dev.cpt.ffi.cpt_state_bytes;
 import dev.cpt.ffi.cpt_step_result;
 import dev.cpt.plan.ModelSize;
 import dev.cpt.plan.RunPlan;
+import dev.cpt.record.CheckpointManifest;
 import dev.cpt.spec.ModelSpec;
 import dev.cpt.spec.OptimizerSpec;
 import dev.cpt.spec.RunSpec;
@@ -252,10 +253,12 @@ public final class TorchEngine implements Engine {
     }
 
     /** The rank of this engine's process (0 on one rank). */
+    @Override
     public int rank() {
         return group == null ? 0 : group.rank();
     }
 
+    @Override
     public int worldSize() {
         return group == null ? 1 : group.worldSize();
     }
@@ -279,12 +282,29 @@ public final class TorchEngine implements Engine {
         if (writesShards()) saveShard(dir);
     }
 
+    @Override
+    public double[] sumAcrossRanks(double[] values) {
+        return group == null ? values : group.allReduceSum(values);
+    }
+
+    /**
+     * Writes this rank's shard, then its SHA-256 beside it: every rank digests its own shard in
+     * parallel, and rank 0's manifest takes the digests from there. Returns on every rank once all
+     * shards and digests are on disk.
+     */
     private void saveShard(Path dir) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             int code = cpt_save_shard(model, a.allocateFrom(dir.toAbsolutePath().toString()));
             if (code == CPT_ERR_IO()) throw new IOException(cpt_last_error().reinterpret(Integer.MAX_VALUE).getString(0));
             check("cpt_save_shard", code);
         }
+        CheckpointManifest.writeSidecar(dir.resolve(shardName(group.rank(), group.worldSize())));
+        group.barrier();
+    }
+
+    /** The file cpt_save_shard writes for {@code rank} of {@code worldSize}. */
+    static String shardName(int rank, int worldSize) {
+        return String.format("torch-rank-%05d-of-%05d.pt", rank, worldSize);
     }
 
     /** A checkpoint's shard files, as cpt_save_shard names them. */
