@@ -166,7 +166,12 @@ struct cpt_model {
 namespace {
 
 torch::Tensor layer_norm(const cpt_model &m, const torch::Tensor &x, const std::string &prefix) {
-    return at::layer_norm(x, {m.config.d_model}, m.p(prefix + ".weight"), m.p(prefix + ".bias"), 1e-5);
+    return at::layer_norm(x, {m.config.d_model}, m.p(prefix + ".weight"), m.p(prefix + ".bias"), m.config.layer_norm_eps);
+}
+
+/** The MLP's activation: exact GELU (erf) or its tanh approximation, as the config says. */
+torch::Tensor gelu(const cpt_model &m, const torch::Tensor &x) {
+    return at::gelu(x, m.config.hidden_act == CPT_ACT_GELU_TANH ? "tanh" : "none");
 }
 
 torch::Tensor linear(const cpt_model &m, const torch::Tensor &x, const std::string &prefix) {
@@ -187,7 +192,7 @@ torch::Tensor attention(const torch::Tensor &q, const torch::Tensor &k, const to
 }
 
 /**
- * Rotary embeddings on the first rotary dims of each head (Pythia: a quarter of d_head). The parts
+ * Rotary embeddings on the first rotary dims of each head (int(d_head * rotary_pct): Pythia a quarter). The parts
  * are taken with split and chunk, not narrow: their backward is one concatenation, where narrow's
  * is a zero-filled tensor per part plus an add to sum them.
  */
@@ -254,27 +259,36 @@ torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
     if (m.config.arch == CPT_ARCH_GPT2) {
         std::string l = "h." + std::to_string(i);
         auto y = x + self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
-        auto h = at::gelu(linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"), "tanh");
+        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"));
         return y + linear(m, h, l + ".mlp.c_proj");
     }
     std::string l = "layers." + std::to_string(i);
-    if (m.config.fused_kernels) {
+    if (m.config.fused_kernels && m.config.use_parallel_residual) {
         // The same block through cpt's fused ops: both norms in one pass (bf16 out under autocast),
-        // q/k/v laid out and rotated in one, the residual sum in one.
+        // q/k/v laid out and rotated in one, the residual sum in one. The rotary kernel takes its
+        // rotated dims from the tables' width, so any even int(d_head * rotary_pct) is exact. A
+        // sequential block (use_parallel_residual false) has no shared norm input nor three-way sum
+        // to fuse: it runs eagerly below, fused or not.
         int64_t b = x.size(0), t = x.size(1), d = m.config.d_model;
         auto n = cpt::fused::layer_norms(x, m.p(l + ".input_layernorm.weight"), m.p(l + ".input_layernorm.bias"),
                                          m.p(l + ".post_attention_layernorm.weight"), m.p(l + ".post_attention_layernorm.bias"),
-                                         compute_dtype(m), 1e-5);
+                                         compute_dtype(m), m.config.layer_norm_eps);
         auto qkv = cpt::fused::rotary_qkv(linear(m, n[0], l + ".attention.query_key_value"), m.rotary_cos, m.rotary_sin,
                                           m.config.heads);
         auto y = attention(qkv[0], qkv[1], qkv[2]).transpose(1, 2).contiguous().view({b, t, d});
-        auto h = at::gelu(linear(m, n[1], l + ".mlp.dense_h_to_4h"));
+        auto h = gelu(m, linear(m, n[1], l + ".mlp.dense_h_to_4h"));
         return cpt::fused::residual_add(x, linear(m, y, l + ".attention.dense"), linear(m, h, l + ".mlp.dense_4h_to_h"));
     }
-    // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
     auto a = self_attention(m, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
                             l + ".attention.dense", true);
-    auto h = at::gelu(linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+    if (!m.config.use_parallel_residual) {
+        // sequential: y = x + attn(ln1(x)); y + mlp(ln2(y))
+        auto y = x + a;
+        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+        return y + linear(m, h, l + ".mlp.dense_4h_to_h");
+    }
+    // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
+    auto h = gelu(m, linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
     return x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
 }
 
@@ -375,11 +389,11 @@ torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     }
     if (m.config.fused_kernels && !gpt2) {
         x = cpt::fused::layer_norms(x, m.p("final_layer_norm.weight"), m.p("final_layer_norm.bias"), torch::Tensor(),
-                                    torch::Tensor(), compute_dtype(m), 1e-5)[0];
+                                    torch::Tensor(), compute_dtype(m), m.config.layer_norm_eps)[0];
     } else {
         x = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
     }
-    auto logits = at::linear(x, m.p(gpt2 ? "wte.weight" : "embed_out.weight"));
+    auto logits = at::linear(x, m.p(gpt2 ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
     if (m.config.fused_kernels) {
         // Never materialises fp32 logits: the kernels read the bf16 ones, once forward, once backward.
         return cpt::fused::cross_entropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
@@ -622,6 +636,22 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
                 "layers, d_model, heads, context_length and vocab_size must be positive");
         require(c->d_model % c->heads == 0, "d_model " + std::to_string(c->d_model) + " is not divisible by heads " +
                                                 std::to_string(c->heads));
+        require(c->layer_norm_eps > 0, "layer_norm_eps must be positive, not " + std::to_string(c->layer_norm_eps));
+        require(c->hidden_act == CPT_ACT_GELU_EXACT || c->hidden_act == CPT_ACT_GELU_TANH,
+                "unknown hidden_act " + std::to_string(c->hidden_act));
+        require(c->use_parallel_residual == 0 || c->use_parallel_residual == 1, "use_parallel_residual must be 0 or 1");
+        require(c->tie_word_embeddings == 0 || c->tie_word_embeddings == 1, "tie_word_embeddings must be 0 or 1");
+        if (c->arch == CPT_ARCH_GPT2) {
+            require(c->tie_word_embeddings == 1 && c->use_parallel_residual == 0,
+                    "gpt2 has a tied head and sequential blocks: tie_word_embeddings 1, use_parallel_residual 0");
+        } else {
+            int64_t hd = c->d_model / c->heads, rot = static_cast<int64_t>(hd * c->rotary_pct);
+            require(c->rotary_pct > 0 && c->rotary_pct <= 1, "rotary_pct " + std::to_string(c->rotary_pct) + " is not in (0, 1]");
+            require(c->rotary_base > 0, "rotary_base must be positive, not " + std::to_string(c->rotary_base));
+            require(rot >= 2 && rot % 2 == 0, "rotary_pct " + std::to_string(c->rotary_pct) + " of d_head " + std::to_string(hd) +
+                                                  " rotates " + std::to_string(rot) +
+                                                  " dims (int(d_head * rotary_pct)); rotary needs an even number >= 2");
+        }
         require(c->device == CPT_DEVICE_CPU || c->device == CPT_DEVICE_CUDA, "unknown device " + std::to_string(c->device));
         require(c->precision == CPT_PRECISION_FP32 || c->precision == CPT_PRECISION_BF16,
                 "unknown precision " + std::to_string(c->precision));
@@ -700,9 +730,10 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
             }
             m->add("final_layer_norm.weight", {d}, 0, false, true);
             m->add("final_layer_norm.bias", {d}, 0, true);
-            m->add("embed_out.weight", {v, d}, std);
-            int64_t hd = d / c->heads, rot = std::max<int64_t>(2, (hd / 4) / 2 * 2);  // Pythia: rotary on 25% of d_head
-            auto inv = 1.0 / torch::pow(10000.0, torch::arange(0, rot, 2, torch::kFloat64) / static_cast<double>(rot));
+            if (!c->tie_word_embeddings) m->add("embed_out.weight", {v, d}, std);
+            // As GPT-NeoX computes them: rot = int(d_head * rotary_pct), inv_freq = base^(-2i/rot).
+            int64_t hd = d / c->heads, rot = static_cast<int64_t>(hd * c->rotary_pct);
+            auto inv = 1.0 / torch::pow(c->rotary_base, torch::arange(0, rot, 2, torch::kFloat64) / static_cast<double>(rot));
             auto t = torch::arange(c->context_length, torch::kFloat64);
             auto freqs = torch::outer(t, inv);
             auto emb = torch::cat({freqs, freqs}, -1);

@@ -35,6 +35,9 @@ extern "C" {
 #define CPT_PRECISION_BF16 1
 #define CPT_BACKEND_GLOO 0
 #define CPT_BACKEND_NCCL 1
+/* The MLP's activation: GELU exact (erf; HF hidden_act "gelu") or its tanh approximation ("gelu_new", "gelu_fast"). */
+#define CPT_ACT_GELU_EXACT 0
+#define CPT_ACT_GELU_TANH 1
 
 typedef struct cpt_model cpt_model;
 /* A c10d process group: this process's rank among world_size ranks that train one model together. */
@@ -60,6 +63,22 @@ typedef struct cpt_model_config {
     double beta2;
     double eps;
     int64_t seed;
+    /*
+     * The architecture's settings beyond its shape, as a checkpoint's config.json gives them (none is
+     * assumed: cpt's own presets pass theirs, see dev.cpt.hf.ArchSettings). neox: the rotary
+     * embedding turns the first int(d_head * rotary_pct) dims of each head (HF's rule; must come out
+     * even and >= 2) with base rotary_base. gpt2 ignores both.
+     */
+    double rotary_pct;
+    double rotary_base;
+    /* Every LayerNorm's epsilon. */
+    double layer_norm_eps;
+    /* neox: 1 x + attn(ln1(x)) + mlp(ln2(x)) (Pythia); 0 sequential, x += attn(ln1(x)); x += mlp(ln2(x)). gpt2: 0. */
+    int32_t use_parallel_residual;
+    /* 1: the output head is the token embedding (gpt2 always); 0: a separate embed_out.weight (neox). */
+    int32_t tie_word_embeddings;
+    /* CPT_ACT_GELU_EXACT or CPT_ACT_GELU_TANH. */
+    int32_t hidden_act;
 } cpt_model_config;
 
 /* Bytes the model's state holds now on this rank, by kind (counted from its tensors). */

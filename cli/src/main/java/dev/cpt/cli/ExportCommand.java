@@ -61,9 +61,11 @@ final class ExportCommand implements Callable<Integer> {
         }
         try {
             ModelSpec.Shape shape = source.shape();
-            Map<String, Tensor> tensors = source.weights();
+            // A torch engine checkpoint (torch.pt or shards) is read by the torch engine itself.
+            Map<String, Tensor> tensors = source.torchEngineDir().isPresent()
+                    ? dev.cpt.trainer.TorchEngine.checkpointTensors(source) : source.weights();
             Optional<Path> tokenizer = source.tokenizer();
-            HfModel.write(out, shape, tensors, tokenizer.orElse(null), maxShardBytes);
+            HfModel.write(out, shape, source.settings(), tensors, tokenizer.orElse(null), maxShardBytes);
             PrintWriter o = spec.commandLine().getOut();
             o.println(out + ": " + HfModel.forCptArch(shape.arch()).className() + " (" + shape.layers() + " layers, d " + shape.dModel()
                     + ", " + shape.heads() + " heads, context " + shape.contextLength() + ", vocabulary " + shape.vocabSize() + ") from "

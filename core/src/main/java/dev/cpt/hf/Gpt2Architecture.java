@@ -93,7 +93,7 @@ final class Gpt2Architecture implements HfArchitecture {
     }
 
     @Override
-    public ObjectNode config(ModelSpec.Shape s) {
+    public ObjectNode config(ModelSpec.Shape s, ArchSettings settings) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.putArray("architectures").add(className());
         c.put("model_type", modelType());
@@ -146,6 +146,11 @@ final class Gpt2Architecture implements HfArchitecture {
         return m;
     }
 
+    @Override
+    public Map<String, int[]> cptTensors(ModelSpec.Shape s, ArchSettings settings) {
+        return cptTensors(s);
+    }
+
     private static boolean conv1d(String cptName) {
         for (String suffix : CONV1D) if (cptName.endsWith(suffix)) return true;
         return false;
@@ -157,7 +162,8 @@ final class Gpt2Architecture implements HfArchitecture {
     }
 
     @Override
-    public Map<String, Tensor> toCpt(Map<String, SafetensorsFiles.Entry> stored, ModelSpec.Shape s, Path dir) throws IOException {
+    public Map<String, Tensor> toCpt(Map<String, SafetensorsFiles.Entry> stored, ModelSpec.Shape s, ArchSettings settings, Path dir)
+            throws IOException {
         boolean prefixed = stored.keySet().stream().anyMatch(n -> n.startsWith(PREFIX));
         String prefix = prefixed ? PREFIX : "";
         Map<String, Tensor> out = new LinkedHashMap<>();
@@ -193,7 +199,7 @@ final class Gpt2Architecture implements HfArchitecture {
     }
 
     @Override
-    public Map<String, Tensor> toHf(Map<String, Tensor> cpt, ModelSpec.Shape s) {
+    public Map<String, Tensor> toHf(Map<String, Tensor> cpt, ModelSpec.Shape s, ArchSettings settings) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (var e : cptTensors(s).entrySet()) {
             Tensor t = cpt.get(e.getKey());

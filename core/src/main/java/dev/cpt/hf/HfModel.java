@@ -25,10 +25,10 @@ public final class HfModel {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A model read from a directory: its architecture, shape and cpt's tensors. */
-    public record Loaded(HfArchitecture architecture, ModelSpec.Shape shape, Map<String, Tensor> tensors) {}
+    public record Loaded(HfArchitecture architecture, ModelSpec.Shape shape, ArchSettings settings, Map<String, Tensor> tensors) {}
 
     /** The architecture and shape config.json gives, without reading any weights. */
-    public record Described(HfArchitecture architecture, ModelSpec.Shape shape) {}
+    public record Described(HfArchitecture architecture, ModelSpec.Shape shape, ArchSettings settings) {}
 
     public static Described describe(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) throw new IOException(dir + ": no such directory");
@@ -42,13 +42,14 @@ public final class HfModel {
         }
         if (config == null || !config.isObject()) throw new IOException(file + ": is not a JSON object");
         HfArchitecture arch = HfArchitecture.forConfig(config, file);
-        return new Described(arch, arch.shape(config, file));
+        ModelSpec.Shape shape = arch.shape(config, file);
+        return new Described(arch, shape, arch.settings(config, file));
     }
 
     public static Loaded read(Path dir) throws IOException {
         Described d = describe(dir);
         Map<String, SafetensorsFiles.Entry> stored = SafetensorsFiles.open(dir);
-        return new Loaded(d.architecture(), d.shape(), d.architecture().toCpt(stored, d.shape(), dir));
+        return new Loaded(d.architecture(), d.shape(), d.settings(), d.architecture().toCpt(stored, d.shape(), d.settings(), dir));
     }
 
     /** The directory's tokenizer.json, if it has one. */
@@ -70,6 +71,12 @@ public final class HfModel {
      */
     public static void write(Path out, ModelSpec.Shape shape, Map<String, Tensor> cptTensors, Path tokenizer, long maxShardBytes)
             throws IOException {
+        write(out, shape, ArchSettings.defaults(shape.arch()), cptTensors, tokenizer, maxShardBytes);
+    }
+
+    /** As above, for a model whose {@code settings} config.json records (a neox imported from a checkpoint keeps its own). */
+    public static void write(Path out, ModelSpec.Shape shape, ArchSettings settings, Map<String, Tensor> cptTensors, Path tokenizer,
+                             long maxShardBytes) throws IOException {
         HfArchitecture arch = forCptArch(shape.arch());
         if (Files.exists(out)) throw new IOException(out + ": already exists; choose a new directory to export into");
         Path parent = out.toAbsolutePath().normalize().getParent();
@@ -78,8 +85,8 @@ public final class HfModel {
         RunDirectory.deleteTree(tmp);
         Files.createDirectories(tmp);
         try {
-            SafetensorsFiles.write(tmp, arch.toHf(cptTensors, shape), maxShardBytes);
-            ObjectNode config = arch.config(shape);
+            SafetensorsFiles.write(tmp, arch.toHf(cptTensors, shape, settings), maxShardBytes);
+            ObjectNode config = arch.config(shape, settings);
             AtomicFiles.writeString(tmp.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
             if (tokenizer != null) Files.copy(tokenizer, tmp.resolve(TOKENIZER));
             AtomicFiles.move(tmp, out);

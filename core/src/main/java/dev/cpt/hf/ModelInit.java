@@ -39,21 +39,74 @@ public record ModelInit(Kind kind, Path dir) {
         return (kind == Kind.HF ? "hf:" : "run:") + dir;
     }
 
-    /** The model's shape, read from config.json or the checkpoint's weights header; no tensor is read. */
+    /**
+     * The model's shape, read from config.json, the checkpoint's weights header, or (a torch engine
+     * checkpoint, whose weights Java does not read) the run's spec.json; no tensor is read.
+     */
     public ModelSpec.Shape shape() throws IOException {
         if (kind == Kind.HF) return HfModel.describe(dir).shape();
+        if (torchEngineDir().isPresent()) return runSpec().model().shape();
         return cptShape(weightsFile());
+    }
+
+    /**
+     * What the model computes beyond its shape: config.json's settings for {@code hf:}; for a
+     * {@code run:}, those of the init the run started from (a run keeps its model's settings), or
+     * the architecture's defaults when it started from scratch.
+     */
+    public ArchSettings settings() throws IOException {
+        if (kind == Kind.HF) return HfModel.describe(dir).settings();
+        Path spec = runDir().resolve("spec.json");
+        if (Files.isRegularFile(spec)) {
+            JsonNode init = Json.MAPPER.readTree(spec.toFile()).path("model").path("init");
+            if (init.isTextual()) {
+                ModelInit from = parse(init.asText());
+                if (!from.dir.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) return from.settings();
+            }
+        }
+        return ArchSettings.defaults(shape().arch());
+    }
+
+    /**
+     * A {@code run:} source written by the torch engine: its checkpoint's {@code engine/} directory
+     * (torch.pt, or one shard a rank), which only the torch engine reads; empty for anything else.
+     */
+    public Optional<Path> torchEngineDir() throws IOException {
+        if (kind != Kind.RUN) return Optional.empty();
+        Path engine = checkpointDir().resolve("engine");
+        if (Files.isRegularFile(engine.resolve("torch.pt"))) return Optional.of(engine);
+        if (Files.isDirectory(engine)) {
+            try (var files = Files.list(engine)) {
+                if (files.anyMatch(f -> f.getFileName().toString().matches("torch-rank-\\d{5}-of-\\d{5}\\.pt"))) return Optional.of(engine);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The spec of a {@code run:} source's run. */
+    private dev.cpt.spec.RunSpec runSpec() throws IOException {
+        Path spec = runDir().resolve("spec.json");
+        if (!Files.isRegularFile(spec)) throw new IOException(runDir() + ": has no spec.json (the run's spec gives its model's shape)");
+        try {
+            return dev.cpt.spec.SpecReader.read(spec);
+        } catch (RuntimeException e) {
+            throw new IOException(spec + ": " + e.getMessage(), e);
+        }
     }
 
     /** The model's tensors in cpt's names and layout, checked against its shape. */
     public Map<String, Tensor> weights() throws IOException {
         if (kind == Kind.HF) return HfModel.read(dir).tensors();
+        if (torchEngineDir().isPresent()) {
+            throw new IOException(checkpointDir() + ": is a torch engine checkpoint; its weights are read by the torch engine "
+                    + "(cpt export and model.init with engine torch do)");
+        }
         Path file = weightsFile();
         ModelSpec.Shape shape = cptShape(file);
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (var e : SafetensorsFiles.header(file).entrySet()) out.put(e.getKey(), e.getValue().read());
         // The check export and import share: every tensor of the shape, each with its shape.
-        HfModel.forCptArch(shape.arch()).toHf(out, shape);
+        HfModel.forCptArch(shape.arch()).toHf(out, shape, ArchSettings.defaults(shape.arch()));
         return out;
     }
 
@@ -79,7 +132,21 @@ public record ModelInit(Kind kind, Path dir) {
 
     /** A {@code run:} source's weights: the checkpoint's, or the run's latest checkpoint's. */
     public Path weightsFile() throws IOException {
-        if (kind != Kind.RUN) throw new IllegalStateException("hf: models have no single cpt weights file");
+        Path checkpoint = checkpointDir();
+        Path engine = checkpoint.resolve("engine");
+        Path file = engine.resolve(CPT_WEIGHTS);
+        if (!Files.isRegularFile(file)) {
+            if (Files.isRegularFile(engine.resolve("torch.pt"))) {
+                throw new IOException(checkpoint + ": is a torch engine checkpoint (torch.pt); only the torch engine reads it");
+            }
+            throw new IOException(checkpoint + ": has no engine/" + CPT_WEIGHTS);
+        }
+        return file;
+    }
+
+    /** A {@code run:} source's checkpoint directory: the checkpoint itself, or the run's latest. */
+    public Path checkpointDir() throws IOException {
+        if (kind != Kind.RUN) throw new IllegalStateException("hf: models have no cpt checkpoint");
         Path checkpoint;
         if (Files.isRegularFile(dir.resolve("loop.json"))) {
             checkpoint = dir;
@@ -92,16 +159,7 @@ public record ModelInit(Kind kind, Path dir) {
             throw new IOException(dir + ": no such directory");
         }
         CheckpointManifest.verify(checkpoint);
-        Path engine = checkpoint.resolve("engine");
-        Path file = engine.resolve(CPT_WEIGHTS);
-        if (!Files.isRegularFile(file)) {
-            if (Files.isRegularFile(engine.resolve("torch.pt"))) {
-                throw new IOException(checkpoint + ": is a torch engine checkpoint (torch.pt); cpt reads the simulator's checkpoints "
-                        + "(engine/" + CPT_WEIGHTS + ") only so far");
-            }
-            throw new IOException(checkpoint + ": has no engine/" + CPT_WEIGHTS);
-        }
-        return file;
+        return checkpoint;
     }
 
     /** The shape a cpt weights file's metadata records (GptWeights writes it). */

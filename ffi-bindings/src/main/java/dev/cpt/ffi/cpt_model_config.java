@@ -30,7 +30,14 @@ public final class cpt_model_config {
             cpt_torch_h.C_DOUBLE.withName("beta1"),
             cpt_torch_h.C_DOUBLE.withName("beta2"),
             cpt_torch_h.C_DOUBLE.withName("eps"),
-            cpt_torch_h.C_LONG.withName("seed")
+            cpt_torch_h.C_LONG.withName("seed"),
+            cpt_torch_h.C_DOUBLE.withName("rotary_pct"),
+            cpt_torch_h.C_DOUBLE.withName("rotary_base"),
+            cpt_torch_h.C_DOUBLE.withName("layer_norm_eps"),
+            cpt_torch_h.C_INT.withName("use_parallel_residual"),
+            cpt_torch_h.C_INT.withName("tie_word_embeddings"),
+            cpt_torch_h.C_INT.withName("hidden_act"),
+            MemoryLayout.paddingLayout(4)
     ).withName("cpt_model_config");
 
     public static GroupLayout layout() {
@@ -81,6 +88,18 @@ public final class cpt_model_config {
     private static final long eps$OFFSET = offset("eps");
     private static final OfLong seed$LAYOUT = (OfLong) $LAYOUT.select(groupElement("seed"));
     private static final long seed$OFFSET = offset("seed");
+    private static final OfDouble rotary_pct$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("rotary_pct"));
+    private static final long rotary_pct$OFFSET = offset("rotary_pct");
+    private static final OfDouble rotary_base$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("rotary_base"));
+    private static final long rotary_base$OFFSET = offset("rotary_base");
+    private static final OfDouble layer_norm_eps$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("layer_norm_eps"));
+    private static final long layer_norm_eps$OFFSET = offset("layer_norm_eps");
+    private static final OfInt use_parallel_residual$LAYOUT = intField("use_parallel_residual");
+    private static final long use_parallel_residual$OFFSET = offset("use_parallel_residual");
+    private static final OfInt tie_word_embeddings$LAYOUT = intField("tie_word_embeddings");
+    private static final long tie_word_embeddings$OFFSET = offset("tie_word_embeddings");
+    private static final OfInt hidden_act$LAYOUT = intField("hidden_act");
+    private static final long hidden_act$OFFSET = offset("hidden_act");
 
     public static int arch(MemorySegment s) { return s.get(arch$LAYOUT, arch$OFFSET); }
     public static void arch(MemorySegment s, int v) { s.set(arch$LAYOUT, arch$OFFSET, v); }
@@ -114,4 +133,16 @@ public final class cpt_model_config {
     public static void eps(MemorySegment s, double v) { s.set(eps$LAYOUT, eps$OFFSET, v); }
     public static long seed(MemorySegment s) { return s.get(seed$LAYOUT, seed$OFFSET); }
     public static void seed(MemorySegment s, long v) { s.set(seed$LAYOUT, seed$OFFSET, v); }
+    public static double rotary_pct(MemorySegment s) { return s.get(rotary_pct$LAYOUT, rotary_pct$OFFSET); }
+    public static void rotary_pct(MemorySegment s, double v) { s.set(rotary_pct$LAYOUT, rotary_pct$OFFSET, v); }
+    public static double rotary_base(MemorySegment s) { return s.get(rotary_base$LAYOUT, rotary_base$OFFSET); }
+    public static void rotary_base(MemorySegment s, double v) { s.set(rotary_base$LAYOUT, rotary_base$OFFSET, v); }
+    public static double layer_norm_eps(MemorySegment s) { return s.get(layer_norm_eps$LAYOUT, layer_norm_eps$OFFSET); }
+    public static void layer_norm_eps(MemorySegment s, double v) { s.set(layer_norm_eps$LAYOUT, layer_norm_eps$OFFSET, v); }
+    public static int use_parallel_residual(MemorySegment s) { return s.get(use_parallel_residual$LAYOUT, use_parallel_residual$OFFSET); }
+    public static void use_parallel_residual(MemorySegment s, int v) { s.set(use_parallel_residual$LAYOUT, use_parallel_residual$OFFSET, v); }
+    public static int tie_word_embeddings(MemorySegment s) { return s.get(tie_word_embeddings$LAYOUT, tie_word_embeddings$OFFSET); }
+    public static void tie_word_embeddings(MemorySegment s, int v) { s.set(tie_word_embeddings$LAYOUT, tie_word_embeddings$OFFSET, v); }
+    public static int hidden_act(MemorySegment s) { return s.get(hidden_act$LAYOUT, hidden_act$OFFSET); }
+    public static void hidden_act(MemorySegment s, int v) { s.set(hidden_act$LAYOUT, hidden_act$OFFSET, v); }
 }

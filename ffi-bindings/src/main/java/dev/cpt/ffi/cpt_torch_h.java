@@ -116,6 +116,18 @@ public final class cpt_torch_h {
         return CPT_BACKEND_NCCL;
     }
 
+    private static final int CPT_ACT_GELU_EXACT = 0;
+
+    public static int CPT_ACT_GELU_EXACT() {
+        return CPT_ACT_GELU_EXACT;
+    }
+
+    private static final int CPT_ACT_GELU_TANH = 1;
+
+    public static int CPT_ACT_GELU_TANH() {
+        return CPT_ACT_GELU_TANH;
+    }
+
     private static final class cpt_last_error {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_POINTER);
         // Linked on first call, so that the descriptors can be read without the library.

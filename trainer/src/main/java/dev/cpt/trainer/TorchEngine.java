@@ -9,6 +9,10 @@ import dev.cpt.ffi.cpt_memory_stats;
 import dev.cpt.ffi.cpt_model_config;
 import dev.cpt.ffi.cpt_state_bytes;
 import dev.cpt.ffi.cpt_step_result;
+import dev.cpt.hf.ArchSettings;
+import dev.cpt.hf.HfModel;
+import dev.cpt.hf.ModelInit;
+import dev.cpt.hf.Tensor;
 import dev.cpt.plan.ModelSize;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.record.CheckpointManifest;
@@ -102,8 +106,13 @@ public final class TorchEngine implements Engine {
     /** Gradient buckets of about this many bytes are reduced as the backward finishes them (DDP's default). */
     public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
-    private TorchEngine(ModelSpec.Shape s, OptimizerSpec o, long seed, int seqLen, int microBatch, Options options) {
+    private final ModelSpec.Shape shape;
+    private final ArchSettings settings;
+
+    private TorchEngine(ModelSpec.Shape s, ArchSettings settings, OptimizerSpec o, long seed, int seqLen, int microBatch, Options options) {
         NativeLibrary.load();
+        this.shape = s;
+        this.settings = settings;
         this.optimizer = o;
         this.microBatch = microBatch;
         this.device = options.device();
@@ -131,6 +140,12 @@ public final class TorchEngine implements Engine {
         cpt_model_config.beta2(config, o.beta2());
         cpt_model_config.eps(config, o.eps());
         cpt_model_config.seed(config, seed);
+        cpt_model_config.rotary_pct(config, settings.rotaryPct());
+        cpt_model_config.rotary_base(config, settings.rotaryBase());
+        cpt_model_config.layer_norm_eps(config, settings.layerNormEps());
+        cpt_model_config.use_parallel_residual(config, settings.parallelResidual() ? 1 : 0);
+        cpt_model_config.tie_word_embeddings(config, settings.tiedEmbeddings() ? 1 : 0);
+        cpt_model_config.hidden_act(config, settings.exactGelu() ? CPT_ACT_GELU_EXACT() : CPT_ACT_GELU_TANH());
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         check("cpt_model_create", cpt_model_create(config, out));
         model = out.get(ValueLayout.ADDRESS, 0);
@@ -154,11 +169,100 @@ public final class TorchEngine implements Engine {
         return create(plan, Options.of(device, precision, threads).withActivationCheckpointing(activationCheckpointing));
     }
 
-    /** The engine of {@code plan}'s run, as {@code options} say. */
+    /**
+     * The engine of {@code plan}'s run, as {@code options} say. With {@code model.init} the model
+     * starts from those weights ({@code hf:DIR}, or a cpt run or checkpoint of either engine) and
+     * computes what the source's config says (rotary, residual, epsilon, tying, activation); the
+     * optimizer starts fresh. This happens before any {@link #distribute}, which then broadcasts
+     * rank 0's weights; a resumed run's own checkpoint replaces them ({@link #load}).
+     */
     public static TorchEngine create(RunPlan plan, Options options) {
         RunSpec spec = plan.spec();
-        return new TorchEngine(spec.model().shape(), spec.optimizer(), spec.seed(), spec.batch().seqLen(),
+        String init = spec.model().init();
+        ModelSpec.Shape shape = spec.model().shape();
+        if (init == null) {
+            return new TorchEngine(shape, ArchSettings.defaults(shape.arch()), spec.optimizer(), spec.seed(), spec.batch().seqLen(),
+                    spec.batch().microBatchSequences(), options);
+        }
+        ModelInit source = ModelInit.parse(init);
+        ArchSettings settings;
+        try {
+            settings = source.settings();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("model.init " + init + ": " + e.getMessage(), e);
+        }
+        TorchEngine engine = new TorchEngine(shape, settings, spec.optimizer(), spec.seed(), spec.batch().seqLen(),
                 spec.batch().microBatchSequences(), options);
+        try {
+            engine.initFrom(source);
+        } catch (IOException | RuntimeException e) {
+            engine.close();
+            throw new IllegalArgumentException("model.init " + init + ": " + e.getMessage(), e);
+        }
+        return engine;
+    }
+
+    /** Replaces the seeded weights with {@code source}'s; the optimizer's moments and step start at zero. */
+    private void initFrom(ModelInit source) throws IOException {
+        var torchDir = source.torchEngineDir();
+        if (torchDir.isPresent()) {
+            load(torchDir.get());
+            resetOptimizer();
+            return;
+        }
+        setTensors(source.weights(), source.toString());
+    }
+
+    /**
+     * Sets every tensor of the model from {@code tensors} (cpt's names and [out, in] layout, as
+     * {@link ModelInit#weights()} gives them), each checked for its shape; {@code source} names them
+     * in messages. Nothing is set unless all are there.
+     */
+    public void setTensors(Map<String, Tensor> tensors, String source) {
+        Map<String, int[]> want = HfModel.forCptArch(shape.arch()).cptTensors(shape, settings);
+        List<String> names = tensorNames();
+        if (!names.equals(new ArrayList<>(want.keySet()))) {
+            throw new IllegalStateException("the engine's tensors " + names + " are not the " + shape.arch() + " mapping's " + want.keySet());
+        }
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (var e : want.entrySet()) {
+            Tensor t = tensors.get(e.getKey());
+            if (t == null) throw new IllegalArgumentException(source + " has no tensor " + e.getKey());
+            if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+                throw new IllegalArgumentException(source + ": tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(t.shape())
+                        + ", this engine's model needs " + java.util.Arrays.toString(e.getValue()));
+            }
+            values.put(e.getKey(), t.data());
+        }
+        setWeights(values);
+    }
+
+    /** The model's tensors in cpt's names and [out, in] layout, with their shapes (what export writes). */
+    public Map<String, Tensor> tensors() {
+        Map<String, int[]> shapes = HfModel.forCptArch(shape.arch()).cptTensors(shape, settings);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        weights().forEach((name, data) -> out.put(name, new Tensor(shapes.get(name).clone(), data)));
+        return out;
+    }
+
+    /** The settings this model computes with. */
+    public ArchSettings settings() {
+        return settings;
+    }
+
+    /**
+     * The weights of a torch engine checkpoint ({@code source.torchEngineDir()}: torch.pt or the
+     * shards of any world size), read by a one-rank CPU engine of the run's shape and settings.
+     */
+    public static Map<String, Tensor> checkpointTensors(ModelInit source) throws IOException {
+        Path dir = source.torchEngineDir()
+                .orElseThrow(() -> new IOException(source + ": is not a torch engine checkpoint"));
+        ModelSpec.Shape s = source.shape();
+        try (TorchEngine e = new TorchEngine(s, source.settings(), OptimizerSpec.DEFAULT, 0, s.contextLength(), 1,
+                Options.of(Device.CPU, Precision.FP32, 1))) {
+            e.load(dir);
+            return e.tensors();
+        }
     }
 
     /**
@@ -176,7 +280,13 @@ public final class TorchEngine implements Engine {
     }
 
     public static TorchEngine of(ModelSpec.Shape shape, OptimizerSpec optimizer, long seed, int seqLen, int microBatch, Options options) {
-        return new TorchEngine(shape, optimizer, seed, seqLen, microBatch, options);
+        return of(shape, ArchSettings.defaults(shape.arch()), optimizer, seed, seqLen, microBatch, options);
+    }
+
+    /** A model of {@code shape} computing as {@code settings} say (a checkpoint's rotary, residual, ...). */
+    public static TorchEngine of(ModelSpec.Shape shape, ArchSettings settings, OptimizerSpec optimizer, long seed, int seqLen,
+                                 int microBatch, Options options) {
+        return new TorchEngine(shape, settings, optimizer, seed, seqLen, microBatch, options);
     }
 
     /** Whether the loaded shim has cpt's CUDA kernels (it was built with nvcc). */
