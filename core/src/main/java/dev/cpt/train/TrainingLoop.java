@@ -23,8 +23,9 @@ import java.util.Optional;
 
 /**
  * The one training loop both engines run (DESIGN.md, "The flow of one run"). Read top to bottom,
- * one step is: evaluate if due (and, at the start and at stage ends, score the spec's eval.tasks); checkpoint if due; at a stage's start reset the optimizer if the
- * stage asks; take lr and weight decay from the schedules and a batch from the sampler; train.
+ * one step is: evaluate if due (and, at the start and at stage ends, score the spec's eval.tasks);
+ * checkpoint if due; at a stage's start reset the optimizer if the stage asks; take lr and weight
+ * decay from the schedules and a batch from the sampler; train.
  * The sampler draws each batch on a background thread during the step before ({@link BatchPrefetcher}).
  */
 public final class TrainingLoop {
