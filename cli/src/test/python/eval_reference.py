@@ -15,7 +15,10 @@ stop), stopped at end-of-text, decoded, split at each `until` string, then remov
 exact_match (regexes_to_ignore, ignore_case, ignore_punctuation) against every answer.
 
 It writes --out: per task, each item's log-likelihoods, greedy flags (or generation) and metrics,
-and the task's aggregates keyed as the harness's results.json.
+and the task's aggregates keyed as the harness's results.json. With --loss NAME=FILE (raw
+little-endian uint16 tokens, as a cpt-tokens .bin of a small vocabulary holds them) and
+--loss-seq-len N, the mean next-token cross-entropy in float64 over every window of N + 1 tokens
+(window w starts at token w * N), each window's forward alone, under "loss".
 """
 import argparse
 import json
@@ -221,6 +224,20 @@ class Scorer:
         return s
 
     @torch.no_grad()
+    def token_loss(self, path, seq_len):
+        """Mean cross-entropy (float64) over every window of seq_len + 1 tokens of a raw uint16 file, and the window count."""
+        with open(path, "rb") as f:
+            raw = f.read()
+        tokens = list(struct.unpack("<%dH" % (len(raw) // 2), raw))
+        windows = (len(tokens) - 1) // seq_len
+        total = 0.0
+        for w in range(windows):
+            window = tokens[w * seq_len:w * seq_len + seq_len + 1]
+            logits = self.logits(window[:-1], float64=True)
+            total += float(F.cross_entropy(logits, torch.tensor(window[1:], dtype=torch.long), reduction="sum"))
+        return {"loss": total / (windows * seq_len), "windows": windows}
+
+    @torch.no_grad()
     def loglikelihood(self, context, continuation):
         ctx, cont = encode_pair(context, continuation)
         inp = (ctx + cont)[-(self.max_length + 1):][:-1]
@@ -263,7 +280,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights")
     ap.add_argument("--hf")
-    ap.add_argument("--task", action="append", required=True)
+    ap.add_argument("--task", action="append", default=[])
+    ap.add_argument("--loss", action="append", default=[])
+    ap.add_argument("--loss-seq-len", type=int)
     ap.add_argument("--shots", type=int, default=0)
     ap.add_argument("--fewshot-file", action="append", default=[])
     ap.add_argument("--max-gen-toks", type=int, default=256)
@@ -315,8 +334,12 @@ def main():
                 results[metric + "," + key] = sum(values) / len(values)
                 results[metric + "_stderr," + key] = stderr(values)
         out[task] = {"items": items, "results": results}
+    losses = {}
+    for spec in a.loss:
+        name, path = spec.split("=", 1)
+        losses[name] = scorer.token_loss(path, a.loss_seq_len)
     with open(a.out, "w") as f:
-        json.dump({"tasks": out, "torch": torch.__version__}, f)
+        json.dump({"tasks": out, "loss": losses, "torch": torch.__version__}, f)
 
 
 if __name__ == "__main__":

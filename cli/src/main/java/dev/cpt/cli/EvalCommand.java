@@ -7,6 +7,10 @@ import dev.cpt.eval.EvalTask;
 import dev.cpt.eval.Evaluation;
 import dev.cpt.eval.TaskDoc;
 import dev.cpt.eval.TaskFile;
+import dev.cpt.eval.TokenLoss;
+import dev.cpt.data.shard.Shards;
+import dev.cpt.data.shard.TokenShard;
+import dev.cpt.data.shard.TokenizerInfo;
 import dev.cpt.eval.UntilGenerator;
 import dev.cpt.record.Json;
 import dev.cpt.sim.SimEngine;
@@ -43,7 +47,8 @@ import picocli.CommandLine.Spec;
                     + "mmlu, truthfulqa_mc1, truthfulqa_mc2, lambada; triviaqa (rc.nocontext: question, answer.aliases), "
                     + "nq_open (question, answer).",
             "Writes DIR/results.json (results.TASK[\"acc,none\"], [\"exact_match,remove_whitespace\"], …) and, with "
-                    + "--log-samples, DIR/samples_TASK.jsonl."
+                    + "--log-samples, DIR/samples_TASK.jsonl.",
+            "--loss NAME=DATA adds the validation loss on token data (results.NAME[\"loss,none\"] and [\"perplexity,none\"])."
         })
 final class EvalCommand implements Callable<Integer> {
 
@@ -56,9 +61,23 @@ final class EvalCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: " + ModelSource.FORMS + ".")
     String model;
 
-    @Option(names = "--task", required = true, paramLabel = "NAME=FILE",
+    @Option(names = "--task", paramLabel = "NAME=FILE",
             description = "A task and its items (JSON Lines); repeat for more tasks.")
     List<String> tasks;
+
+    @Option(names = "--loss", paramLabel = "NAME=DATA",
+            description = "Validation loss (mean next-token cross-entropy, nats) and perplexity on token data in any format "
+                    + "cpt prepare or cpt train reads (made by the model's tokenizer), under NAME in results.json; repeat for more.")
+    List<String> losses;
+
+    @Option(names = "--loss-seq-len", paramLabel = "N",
+            description = "--loss: tokens predicted per window (each window holds N + 1). Default: the model's context length.")
+    Integer lossSeqLen;
+
+    @Option(names = "--loss-batches", paramLabel = "N",
+            description = "--loss: score N batches of --batch windows spread evenly over the data, as a run's validation does "
+                    + "(eval.batches, batch.sequences, batch.seqLen give its recorded val loss). Default: every window.")
+    Integer lossBatches;
 
     @Option(names = "--shots", defaultValue = "0", paramLabel = "N",
             description = "Few-shot examples before each item (default 0). They are the first N items of the task's "
@@ -83,7 +102,8 @@ final class EvalCommand implements Callable<Integer> {
     Integer limit;
 
     @Option(names = "--batch", defaultValue = "16", paramLabel = "N",
-            description = "Log-likelihood requests per forward pass (generations run one at a time). Default: ${DEFAULT-VALUE}.")
+            description = "Log-likelihood requests (or --loss windows) per forward pass (generations run one at a time). "
+                    + "Default: ${DEFAULT-VALUE}.")
     int batch;
 
     @Option(names = "--log-samples",
@@ -107,7 +127,16 @@ final class EvalCommand implements Callable<Integer> {
         if (shots < 0) throw new CliException("--shots must be at least 0, not " + shots);
         if (maxGenToks < 1) throw new CliException("--max-gen-toks must be at least 1, not " + maxGenToks);
         if (threads < 0) throw new CliException("--threads must be at least 1 (or 0 for all cores), not " + threads);
-        Map<String, Path> files = parseTasks(tasks, "--task");
+        if ((tasks == null || tasks.isEmpty()) && (losses == null || losses.isEmpty())) {
+            throw new CliException("nothing to evaluate: give --task NAME=FILE (a benchmark) or --loss NAME=DATA (token data), or both");
+        }
+        if (lossSeqLen != null && lossSeqLen < 1) throw new CliException("--loss-seq-len must be at least 1, not " + lossSeqLen);
+        if (lossBatches != null && lossBatches < 1) throw new CliException("--loss-batches must be at least 1, not " + lossBatches);
+        if ((lossSeqLen != null || lossBatches != null) && losses == null) {
+            throw new CliException((lossSeqLen != null ? "--loss-seq-len" : "--loss-batches") + " needs --loss NAME=DATA");
+        }
+        Map<String, Path> files = tasks == null ? Map.of() : parseTasks(tasks, "--task");
+        Map<String, Path> lossFiles = losses == null ? Map.of() : parseLosses(losses, files);
         Map<String, Path> shotFiles = fewshotFiles == null ? Map.of() : parseTasks(fewshotFiles, "--fewshot-file");
         for (String name : shotFiles.keySet()) {
             if (!files.containsKey(name)) throw new CliException("--fewshot-file " + name + ": no --task " + name + " to take examples for");
@@ -129,6 +158,29 @@ final class EvalCommand implements Callable<Integer> {
                     + "smaller --max-gen-toks");
         }
         Tokenizer tokenizer = source.tokenizer(tokenizerId);
+        int seqLen = lossSeqLen != null ? lossSeqLen : shape.contextLength();
+        if (seqLen > shape.contextLength()) {
+            throw new CliException("--loss-seq-len " + seqLen + " is longer than the model's context of " + shape.contextLength() + " tokens");
+        }
+        // Token data is opened (and its tokenizer checked against the model's) before the model runs.
+        Map<String, TokenShard> lossData = new LinkedHashMap<>();
+        for (var e : lossFiles.entrySet()) {
+            TokenShard shard;
+            try {
+                shard = Shards.open(e.getValue(), TokenizerInfo.of(tokenizer));
+            } catch (RuntimeException ex) {
+                throw new CliException("--loss " + e.getKey() + "=" + e.getValue() + ": " + ex.getMessage(), ex);
+            }
+            if (!Shards.sameTokenizer(shard.tokenizer(), TokenizerInfo.of(tokenizer))) {
+                throw new CliException("--loss " + e.getKey() + "=" + e.getValue() + ": made by the tokenizer " + shard.tokenizer().describe()
+                        + ", not the model's " + TokenizerInfo.of(tokenizer).describe());
+            }
+            if (dev.cpt.data.Windows.count(shard, seqLen) == 0) {
+                throw new CliException("--loss " + e.getKey() + "=" + e.getValue() + ": " + shard.length() + " tokens, fewer than one window of "
+                        + (seqLen + 1) + " (--loss-seq-len " + seqLen + " + 1)");
+            }
+            lossData.put(e.getKey(), shard);
+        }
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
@@ -157,6 +209,7 @@ final class EvalCommand implements Callable<Integer> {
 
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         List<Evaluation.TaskResult> results = new ArrayList<>();
+        List<TokenLoss.Result> lossResults = new ArrayList<>();
         try (SimEngine engine = source.simEngine(t)) {
             ContinuationScorer scorer = new ContinuationScorer(tokenizer, engine::scoreTokens, shape.contextLength(), batch);
             UntilGenerator generator = generative
@@ -179,6 +232,16 @@ final class EvalCommand implements Callable<Integer> {
                     AtomicFiles.write(outDir.resolve("samples_" + e.getKey() + ".jsonl"), w -> w.write(text.getBytes(StandardCharsets.UTF_8)));
                 }
             }
+            for (var e : lossData.entrySet()) {
+                TokenLoss.Result r;
+                long windows = TokenLoss.windowsToScore(e.getValue(), seqLen, batch, lossBatches);
+                try (Progress.Meter bar = Progress.meter(err, "loss " + e.getKey(), Progress.Unit.WINDOWS, windows)) {
+                    r = TokenLoss.measure(e.getKey(), e.getValue(), seqLen, batch, lossBatches, engine::evalLoss, bar::stepTo);
+                }
+                lossResults.add(r);
+                o.println(String.format(Locale.ROOT, "%s: loss %.4f, perplexity %.4f (%,d windows of %d tokens)", e.getKey(), r.loss(),
+                        r.perplexity(), r.windows(), r.seqLen()));
+            }
         }
 
         ObjectNode config = Json.MAPPER.createObjectNode();
@@ -199,10 +262,42 @@ final class EvalCommand implements Callable<Integer> {
         files.forEach((k, v) -> fileNames.put(k, v.toString()));
         ObjectNode json = Evaluation.resultsJson(results, original, fileNames, config);
         shotFiles.forEach((k, v) -> ((ObjectNode) json.get("configs").get(k)).put("fewshot_file", v.toString()));
+        for (TokenLoss.Result r : lossResults) addLoss(json, r, lossFiles.get(r.name()));
         byte[] text = (Json.PRETTY.writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(outDir.resolve("results.json"), w -> w.write(text));
         o.println("results: " + outDir.resolve("results.json"));
         return 0;
+    }
+
+    /** A --loss result in results.json, beside the tasks: results.NAME["loss,none"] and ["perplexity,none"]. */
+    private static void addLoss(ObjectNode json, TokenLoss.Result r, Path file) {
+        ObjectNode res = ((ObjectNode) json.get("results")).putObject(r.name());
+        res.put("alias", r.name());
+        res.put("loss,none", r.loss());
+        res.put("perplexity,none", r.perplexity());
+        ((ObjectNode) json.get("n-samples")).putObject(r.name()).put("original", r.totalWindows()).put("effective", r.windows());
+        ((ObjectNode) json.get("higher_is_better")).putObject(r.name()).put("loss", false).put("perplexity", false);
+        ObjectNode c = ((ObjectNode) json.get("configs")).putObject(r.name());
+        c.put("output_type", "loss");
+        c.put("data_file", file.toString());
+        c.put("seq_len", r.seqLen());
+        c.put("batch_size", r.batchSize());
+        if (r.batches() == null) c.putNull("batches");
+        else c.put("batches", r.batches());
+        c.put("tokens", r.tokens());
+    }
+
+    /** --loss NAME=DATA pairs in the order given; a name given twice, or also a --task's, is a usage error. */
+    private static Map<String, Path> parseLosses(List<String> pairs, Map<String, Path> tasks) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String s : pairs) {
+            int eq = s.indexOf('=');
+            if (eq <= 0 || eq == s.length() - 1) throw new CliException("--loss must be NAME=DATA, not \"" + s + "\"");
+            String name = s.substring(0, eq).strip();
+            if (tasks.containsKey(name)) throw new CliException("--loss " + name + " has the name of a --task: results.json keys both by name");
+            if (files.put(name, Path.of(s.substring(eq + 1).strip())) != null) throw new CliException("--loss " + name + " is given twice");
+        }
+        return files;
     }
 
     /** Each item with its {@code k} examples: the first of {@code shotFile}'s items that fit it (TaskDoc.firstShots). */

@@ -199,6 +199,15 @@ final class ModelSource {
             }
         }
         String id = override;
+        if (id == null && fromData == null) {
+            // The data is not where the spec says (another working directory): the init's tokenizer.json, which
+            // cpt train checked the data against, is the model's tokenizer too.
+            Optional<Path> initTokenizer = initTokenizer();
+            if (initTokenizer.isPresent()) {
+                id = "hf:" + initTokenizer.get();
+                dataFile = "model.init " + runSpec.model().init() + " (" + initTokenizer.get() + ")";
+            }
+        }
         if (id == null) {
             if (fromData == null) {
                 throw new CliException("the tokenizer of the run's training data is unknown: " + (missing == null
@@ -211,7 +220,7 @@ final class ModelSource {
         try {
             tok = Tokenizers.open(id);
         } catch (IllegalArgumentException e) {
-            throw new CliException((override == null ? "the training data's tokenizer (" + dataFile + "): " : "--tokenizer: ")
+            throw new CliException((override == null ? "the model's tokenizer (" + dataFile + "): " : "--tokenizer: ")
                     + e.getMessage() + (override == null ? "; give --tokenizer" : ""));
         }
         if (fromData != null && !Shards.sameTokenizer(fromData, TokenizerInfo.of(tok))) {
@@ -219,6 +228,16 @@ final class ModelSource {
                     + "trained with: " + dataFile + " records " + fromData.describe());
         }
         return tok;
+    }
+
+    /** The tokenizer.json of the run's model.init (an hf: directory's, or a run's init's), if it has one. */
+    private Optional<Path> initTokenizer() {
+        if (runSpec.model().init() == null) return Optional.empty();
+        try {
+            return ModelInit.parse(runSpec.model().init()).tokenizer();
+        } catch (IOException | RuntimeException unreadable) {
+            return Optional.empty();
+        }
     }
 
     @Override

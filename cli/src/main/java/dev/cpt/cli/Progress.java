@@ -36,6 +36,7 @@ final class Progress {
     record Unit(String name, long size) {
         static final Unit STEPS = new Unit("steps", 1);
         static final Unit REQUESTS = new Unit("requests", 1);
+        static final Unit WINDOWS = new Unit("windows", 1);
         static final Unit MB = new Unit("MB", 1_000_000);
     }
 

@@ -13,6 +13,7 @@ import dev.cpt.metrics.RunSummary;
 import dev.cpt.plan.RunPlan;
 import dev.cpt.record.StepRecord;
 import dev.cpt.report.RunReport;
+import dev.cpt.train.BenchmarkTasks;
 import dev.cpt.train.Engine;
 import dev.cpt.trainer.TorchBench;
 import dev.cpt.trainer.TorchEngine;
@@ -160,7 +161,13 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), e);
         }
-        if (ranked) return trainAsRank(launch, plan, data, d, p);
+        BenchmarkTasks tasks;
+        try {
+            tasks = BenchmarkTasks.forRun(plan.spec(), data);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+        if (ranked) return trainAsRank(launch, plan, data, tasks, d, p);
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         RunSummary summary;
         double flopsPerToken;
@@ -180,7 +187,7 @@ final class TrainCommand implements Callable<Integer> {
                 public void onWarning(String message) {
                     warn(message);
                 }
-            }).run(resume);
+            }, tasks).run(resume);
             flopsPerToken = e.info().flopsPerToken();
             memory = e instanceof TorchEngine torch ? torch.memory() : null;
         } catch (IllegalStateException e) {
@@ -189,9 +196,26 @@ final class TrainCommand implements Callable<Integer> {
         Path report = RunReport.write(out);
         PrintWriter o = spec.commandLine().getOut();
         o.println(plan.spec().name() + ": " + Progress.describe(summary));
+        printBenchmarks(o, summary);
         printThroughputAndMemory(o, summary, flopsPerToken, memory, d, p);
         o.println(Progress.withFigureNote("report: " + report));
         return 0;
+    }
+
+    /** eval.tasks at the end of the run, each metric with its change since the start ("hellaswag: acc 0.2600 (start 0.2500)"). */
+    private static void printBenchmarks(PrintWriter o, RunSummary summary) {
+        if (summary.tasks() == null) return;
+        summary.tasks().forEach((task, t) -> {
+            if (t.end() == null) return;
+            List<String> parts = new ArrayList<>();
+            t.end().forEach((k, v) -> {
+                if (k.contains("_stderr")) return;
+                Double before = t.start() == null ? null : t.start().get(k);
+                parts.add(String.format(Locale.ROOT, "%s %.4f", k.substring(0, k.indexOf(',')), v)
+                        + (before == null ? "" : String.format(Locale.ROOT, " (start %.4f)", before)));
+            });
+            o.println(task + ": " + String.join(", ", parts));
+        });
     }
 
     /** The run's tokens/s (and MFU on CUDA) and this process's peak memory. */
@@ -261,7 +285,8 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** One rank of a multi-rank run: joins the process group, trains its slice of every batch in lock-step with the others. */
-    private int trainAsRank(LaunchEnvironment launch, RunPlan plan, DataSources data, TorchEngine.Device d, TorchEngine.Precision p)
+    private int trainAsRank(LaunchEnvironment launch, RunPlan plan, DataSources data, BenchmarkTasks tasks, TorchEngine.Device d,
+                            TorchEngine.Precision p)
             throws Exception {
         int t = threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / launch.localWorldSize());
         var options = new TorchEngine.Options(d, p, activationCheckpointing, Engines.kernels(kernels), t)
@@ -291,7 +316,7 @@ final class TrainCommand implements Callable<Integer> {
                 public void onWarning(String message) {
                     warn(message);
                 }
-            }).run(resume);
+            }, tasks).run(resume);
             flopsPerToken = e.info().flopsPerToken();
             memory = e.memory();
         } catch (RuntimeException ex) {
@@ -304,6 +329,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path report = RunReport.write(out);
         o.println(plan.spec().name() + " on " + ranks(launch.worldSize()) + " (ZeRO-" + zero + "): " + Progress.describe(summary));
+        printBenchmarks(o, summary);
         printThroughputAndMemory(o, summary, flopsPerToken, memory, d, p);
         o.println(Progress.withFigureNote("report: " + report));
         return 0;

@@ -425,6 +425,69 @@ class EvalCommandTest {
         assertThat(notARun.err()).contains("is neither a run directory");
     }
 
+    @Test
+    void lossOnTokenDataIsTheRunsOwnValLossOnItsBatchesAndTheTorchReferencesOnEveryWindow() throws Exception {
+        Path val = tmp.resolve("builtin/en/val.bin");
+        // The run's validation: batches of 8 sequences of 64 tokens, eval.batches 1, recorded at its end (step 60).
+        Path same = tmp.resolve("loss-run-batches");
+        CliRun r = CliRun.run("eval", run.toString(), "--loss", "en=" + val, "--loss-seq-len", "64", "--batch", "8",
+                "--loss-batches", "1", "--threads", "2", "--out", same.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("en: loss ").contains("(8 windows of 64 tokens)");
+        JsonNode results = JSON.readTree(same.resolve("results.json").toFile());
+        JsonNode end = JSON.readTree(Files.readAllLines(run.resolve("metrics.jsonl")).getLast());
+        assertThat(end.get("step").asInt()).isEqualTo(60);
+        assertThat(results.at("/results/en/loss,none").asDouble()).as("the run's recorded val loss at the checkpoint's step")
+                .isEqualTo(end.at("/val/en").asDouble());
+        assertThat(results.at("/results/en/perplexity,none").asDouble()).isEqualTo(Math.exp(results.at("/results/en/loss,none").asDouble()));
+        assertThat(results.at("/configs/en/output_type").asText()).isEqualTo("loss");
+        assertThat(results.at("/configs/en/batches").asInt()).isEqualTo(1);
+        assertThat(results.at("/higher_is_better/en/loss").asBoolean()).isFalse();
+
+        // Every window, in batches of 5 (the last one shorter), with a task beside it.
+        Path all = tmp.resolve("loss-all");
+        CliRun a = CliRun.run("eval", run.toString(), "--task", "arc_easy=" + items("arc_easy"), "--loss", "en=" + val,
+                "--loss-seq-len", "64", "--batch", "5", "--threads", "2", "--out", all.toString());
+        assertThat(a.code()).as(a.err()).isZero();
+        JsonNode allResults = JSON.readTree(all.resolve("results.json").toFile());
+        assertThat(allResults.at("/results/arc_easy/acc,none").isNumber()).isTrue();
+        long windows = allResults.at("/n-samples/en/effective").asLong();
+        assertThat(windows).isEqualTo(allResults.at("/n-samples/en/original").asLong()).isEqualTo((Files.size(val) / 2 - 1) / 64);
+        assertThat(windows % 5).as("a shorter last batch is part of the check").isNotZero();
+        assertThat(allResults.at("/configs/en/tokens").asLong()).isEqualTo(windows * 64);
+
+        org.junit.jupiter.api.Assumptions.assumeTrue(torch(), PYTHON + " cannot import torch: install Debian's python3-torch");
+        Path refOut = tmp.resolve("loss-reference.json");
+        Exec ref = exec(List.of(PYTHON, script().toString(), "--weights", latestCheckpoint().resolve("engine/model.safetensors").toString(),
+                "--loss", "en=" + val, "--loss-seq-len", "64", "--out", refOut.toString()));
+        assertThat(ref.exit).as("eval_reference.py failed:\n%s", ref.output).isZero();
+        JsonNode reference = JSON.readTree(refOut.toFile()).at("/loss/en");
+        assertThat(reference.get("windows").asLong()).isEqualTo(windows);
+        double ours = allResults.at("/results/en/loss,none").asDouble();
+        System.out.printf("cpt eval --loss against torch (float64, one window at a time): %d windows, %.8f vs %.8f, difference %.3g%n",
+                windows, ours, reference.get("loss").asDouble(), Math.abs(ours - reference.get("loss").asDouble()));
+        assertThat(ours).isCloseTo(reference.get("loss").asDouble(), org.assertj.core.data.Offset.offset(TOLERANCE));
+    }
+
+    @Test
+    void lossArgumentsAndDataAreChecked() throws IOException {
+        Path out = tmp.resolve("loss-bad");
+        CliRun none = CliRun.run("eval", run.toString(), "--out", out.toString());
+        assertThat(none.code()).isEqualTo(1);
+        assertThat(none.err()).contains("nothing to evaluate");
+        CliRun missing = CliRun.run("eval", run.toString(), "--loss", "de=" + tmp.resolve("nope.bin"), "--out", out.toString());
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains("--loss de=" + tmp.resolve("nope.bin"));
+        CliRun tooLong = CliRun.run("eval", run.toString(), "--loss", "en=" + tmp.resolve("builtin/en/val.bin"), "--loss-seq-len", "999",
+                "--out", out.toString());
+        assertThat(tooLong.code()).isEqualTo(1);
+        assertThat(tooLong.err()).contains("--loss-seq-len 999 is longer than the model's context of 256 tokens");
+        CliRun clash = CliRun.run("eval", run.toString(), "--task", "arc_easy=" + items("arc_easy"), "--loss",
+                "arc_easy=" + tmp.resolve("builtin/en/val.bin"), "--out", out.toString());
+        assertThat(clash.code()).isEqualTo(1);
+        assertThat(clash.err()).contains("--loss arc_easy has the name of a --task");
+    }
+
     static Path script() {
         return Path.of(System.getProperty("basedir", "."), "src/test/python/eval_reference.py").toAbsolutePath();
     }

@@ -4,6 +4,8 @@ import dev.cpt.data.shard.ShardFormatException;
 import dev.cpt.data.shard.Shards;
 import dev.cpt.data.shard.TokenShard;
 import dev.cpt.data.shard.TokenizerInfo;
+import dev.cpt.data.tokenize.Tokenizer;
+import dev.cpt.data.tokenize.Tokenizers;
 import dev.cpt.spec.DatasetSpec;
 import dev.cpt.spec.RunSpec;
 import java.nio.file.Path;
@@ -93,6 +95,16 @@ public final class DataOpener {
                     + " different tokenizers; all must share one (same id and vocabulary size)", lines);
         }
 
+        if (!opened.isEmpty() && spec.model().init() != null) {
+            Map.Entry<String, TokenShard> first = opened.entrySet().iterator().next();
+            String problem = initTokenizerProblem(spec.model().init(), first.getValue().tokenizer());
+            if (problem != null) {
+                throw new DataException("the run's data was not made by the tokenizer of its model.init", List.of(
+                        first.getKey() + ": " + first.getValue().file() + ": tokenizer " + first.getValue().describeTokenizer(),
+                        "model.init: " + problem));
+            }
+        }
+
         // The model can embed every id.
         int modelVocab = spec.model().shape().vocabSize();
         if (!opened.isEmpty()) {
@@ -106,6 +118,44 @@ public final class DataOpener {
             }
         }
         return DataSources.ofDomains(train, val);
+    }
+
+    /**
+     * Why the data's tokenizer is not the one of the init's {@code tokenizer.json} (an hf: model's own,
+     * or a run's init's), or null when it is or the init has none. The same file (or the same bytes)
+     * is the same tokenizer; another id must at least agree in vocabulary size and end-of-text id
+     * (GPT-2's hub tokenizer.json and cpt's built-in gpt2 do; Pythia's and gpt2 do not).
+     */
+    static String initTokenizerProblem(String init, TokenizerInfo data) {
+        java.util.Optional<Path> file;
+        try {
+            file = dev.cpt.hf.ModelInit.parse(init).tokenizer();
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return null; // the spec reader reports an init it cannot read
+        }
+        if (file.isEmpty()) return null;
+        String id = "hf:" + file.get().toAbsolutePath().normalize();
+        if (Tokenizers.sameId(id, data.id())) return null;
+        Tokenizer tok;
+        try {
+            tok = Tokenizers.open(id);
+        } catch (IllegalArgumentException e) {
+            return init + " has " + file.get() + ", which cannot be read as a tokenizer: " + e.getMessage();
+        }
+        try {
+            if (tok.vocabSize() == data.vocabSize() && tok.endOfText() == data.endOfText()) return null;
+            return init + "'s tokenizer " + file.get() + " has vocabulary " + tok.vocabSize() + " and end of text " + tok.endOfText()
+                    + ", the data's " + data.id() + " " + data.vocabSize() + " and " + data.endOfText() + "; prepare the data with "
+                    + "cpt prepare --tokenizer " + init;
+        } finally {
+            if (tok instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // closing frees native memory; nothing to report
+                }
+            }
+        }
     }
 
     private static void openSplit(String at, String file, String domain, double weight, Path baseDir, TokenizerInfo hint,

@@ -63,6 +63,21 @@ public final class DataSources {
     }
 
     /**
+     * The tokenizer the token files record (DataOpener checked that all share one); empty for
+     * sources that are not token files, such as in-memory arrays.
+     */
+    public java.util.Optional<dev.cpt.data.shard.TokenizerInfo> tokenizer() {
+        for (var split : List.of(train, val)) {
+            for (var domains : new java.util.TreeMap<>(split).values()) {
+                for (Domain d : domains) {
+                    if (d.source() instanceof dev.cpt.data.shard.TokenShard shard) return java.util.Optional.of(shard.tokenizer());
+                }
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Checks that every split the plan reads is here and each of its sources holds at least one
      * window of {@code seqLen + 1} tokens; the message lists every gap.
      */

@@ -110,15 +110,48 @@ public record ModelInit(Kind kind, Path dir) {
         return out;
     }
 
-    /** The tokenizer.json that goes with the model: the directory's own, or the one of the run's own init. */
+    /**
+     * The tokenizer.json that goes with the model: the directory's own; for a run, the one of its
+     * own init, else the one its training data records (data prepared with {@code --tokenizer
+     * hf:PATH}, found as cpt train found it, from the working directory).
+     */
     public Optional<Path> tokenizer() throws IOException {
         if (kind == Kind.HF) return HfModel.tokenizer(dir);
         Path spec = runDir().resolve("spec.json");
         if (!Files.isRegularFile(spec)) return Optional.empty();
-        JsonNode init = Json.MAPPER.readTree(spec.toFile()).path("model").path("init");
-        if (!init.isTextual()) return Optional.empty();
-        ModelInit from = parse(init.asText());
-        return from.dir.equals(dir) ? Optional.empty() : from.tokenizer();
+        JsonNode root = Json.MAPPER.readTree(spec.toFile());
+        JsonNode init = root.path("model").path("init");
+        if (init.isTextual()) {
+            ModelInit from = parse(init.asText());
+            Optional<Path> fromInit = from.dir.equals(dir) ? Optional.empty() : from.tokenizer();
+            if (fromInit.isPresent()) return fromInit;
+        }
+        return dataTokenizer(root.path("datasets"));
+    }
+
+    /** The hf: tokenizer.json the first training file (by dataset name) records, if it records one and it is there. */
+    private static Optional<Path> dataTokenizer(JsonNode datasets) {
+        for (String name : new java.util.TreeSet<>(iterable(datasets.fieldNames()))) {
+            JsonNode train = datasets.path(name).path("train");
+            if (!train.isTextual() || train.asText().contains("{domain}")) continue;
+            try {
+                String id = dev.cpt.data.shard.Shards.open(Path.of(train.asText()), null).tokenizer().id();
+                if (!id.startsWith("hf:")) return Optional.empty();
+                String path = id.substring(3);
+                int eot = path.lastIndexOf("#eot=");
+                Path file = dev.cpt.data.tokenize.Tokenizers.tokenizerFile(eot < 0 ? path : path.substring(0, eot));
+                return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
+            } catch (RuntimeException notThere) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static java.util.List<String> iterable(java.util.Iterator<String> it) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
     }
 
     /** The run directory of a {@code run:} source (the directory itself, or the run a checkpoint is in). */

@@ -24,16 +24,92 @@ import java.util.TreeMap;
  *       final loss);</li>
  *   <li><b>average final loss</b>: the mean of the final losses over the datasets the run trains on
  *       (PAPER.md averages D0 and D1); datasets only evaluated, such as another shift's D1 in a
- *       sweep's shared base, are reported but not averaged.</li>
+ *       sweep's shared base, are reported but not averaged;</li>
+ *   <li><b>tasks</b> (with {@code eval.tasks}): each benchmark's metrics, as {@code cpt eval} writes
+ *       them for the model of that moment, at the start, at every stage end and at the end of the
+ *       run; and the change of each metric (not of its standard error) from the start and from the
+ *       end of the first stage to the end: forgetting on benchmarks beside forgetting in loss.</li>
  * </ul>
  */
 public record RunSummary(String name, long steps, long tokens, Map<String, DatasetSummary> datasets,
-                         Double averageFinalLoss, FinalLossSpec finalLossWindow, Double wallSeconds) {
+                         Double averageFinalLoss, FinalLossSpec finalLossWindow, Double wallSeconds,
+                         Map<String, TaskSummary> tasks) {
+
+    /** A summary without benchmark scores. */
+    public RunSummary(String name, long steps, long tokens, Map<String, DatasetSummary> datasets, Double averageFinalLoss,
+                      FinalLossSpec finalLossWindow, Double wallSeconds) {
+        this(name, steps, tokens, datasets, averageFinalLoss, finalLossWindow, wallSeconds, null);
+    }
 
     public record DatasetSummary(Double finalLoss, Map<String, Double> stageEndLoss, Double forgetting,
                                  Double peakForgetting, Double adaptation) {}
 
+    /**
+     * One benchmark over the run; metrics keyed as results.json keys them ({@code "acc,none"}).
+     *
+     * @param start on the model the run starts from (its init, or random weights)
+     * @param stageEnd per stage, at its end; the last stage's end is the end of the run
+     * @param end at the end of the run
+     * @param changeFromStart per metric (standard errors left out), end − start
+     * @param changeFromFirstStageEnd per metric, end − the end of the first stage; null for one stage
+     */
+    public record TaskSummary(Map<String, Double> start, Map<String, Map<String, Double>> stageEnd, Map<String, Double> end,
+                              Map<String, Double> changeFromStart, Map<String, Double> changeFromFirstStageEnd) {}
+
     public static RunSummary compute(RunPlan plan, List<EvalPoint> evals, Double wallSeconds) {
+        return compute(plan, evals, Map.of(), wallSeconds);
+    }
+
+    /**
+     * As {@link #compute(RunPlan, List, Double)}, with benchmark scores by step (step → task →
+     * metric); scores at step 0 and at the stage ends are summarized, others are ignored.
+     */
+    public static RunSummary compute(RunPlan plan, List<EvalPoint> evals, Map<Long, Map<String, Map<String, Double>>> taskScores,
+                                     Double wallSeconds) {
+        RunSummary s = computeLosses(plan, evals, wallSeconds);
+        Map<String, TaskSummary> tasks = taskSummaries(plan, taskScores);
+        return tasks.isEmpty() ? s : new RunSummary(s.name, s.steps, s.tokens, s.datasets, s.averageFinalLoss, s.finalLossWindow,
+                s.wallSeconds, tasks);
+    }
+
+    private static Map<String, TaskSummary> taskSummaries(RunPlan plan, Map<Long, Map<String, Map<String, Double>>> byStep) {
+        Map<String, TaskSummary> out = new LinkedHashMap<>();
+        if (byStep.isEmpty()) return out;
+        List<Stage> stages = plan.stages();
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        for (Stage s : stages) {
+            var at = byStep.get(s.end());
+            if (at != null) names.addAll(at.keySet());
+        }
+        for (String task : names) {
+            Map<String, Double> start = scoresAt(byStep, 0, task);
+            Map<String, Map<String, Double>> stageEnd = new LinkedHashMap<>();
+            for (Stage s : stages) stageEnd.put(s.name(), scoresAt(byStep, s.end(), task));
+            Map<String, Double> end = stageEnd.get(stages.getLast().name());
+            Map<String, Double> firstEnd = stages.size() > 1 ? stageEnd.get(stages.getFirst().name()) : null;
+            out.put(task, new TaskSummary(start, stageEnd, end, change(start, end),
+                    stages.size() > 1 ? change(firstEnd, end) : null));
+        }
+        return out;
+    }
+
+    private static Map<String, Double> scoresAt(Map<Long, Map<String, Map<String, Double>>> byStep, long step, String task) {
+        var at = byStep.get(step);
+        return at == null ? null : at.get(task);
+    }
+
+    /** {@code to − from} for every metric both have, standard errors left out; null without both. */
+    private static Map<String, Double> change(Map<String, Double> from, Map<String, Double> to) {
+        if (from == null || to == null) return null;
+        Map<String, Double> d = new LinkedHashMap<>();
+        to.forEach((k, v) -> {
+            Double before = from.get(k);
+            if (!k.contains("_stderr") && before != null && v != null) d.put(k, v - before);
+        });
+        return d;
+    }
+
+    private static RunSummary computeLosses(RunPlan plan, List<EvalPoint> evals, Double wallSeconds) {
         NavigableMap<Long, Map<String, Double>> byStep = new TreeMap<>();
         for (EvalPoint e : evals) byStep.put(e.step(), e.val());
         FinalLossSpec window = plan.spec().finalLoss();

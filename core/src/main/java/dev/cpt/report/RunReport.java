@@ -96,6 +96,7 @@ public final class RunReport {
             var w = plan.spec().finalLoss();
             md.append("Losses are validation losses in nats; a final or stage-end loss is the mean over the last ").append(w.lastSteps())
               .append(" steps (of the run, of the stage), sampled every ").append(w.every()).append(".\n\n");
+            if (summary.tasks() != null && !summary.tasks().isEmpty()) md.append(benchmarks(plan, summary));
         }
         if (noFigures != null) {
             md.append(Figures.note(noFigures));
@@ -104,6 +105,47 @@ public final class RunReport {
         md.append("![Learning rate and weight decay](").append(LR_PNG).append(")\n\n");
         if (val) md.append("![Validation loss](").append(VAL_PNG).append(")\n");
         return md.toString();
+    }
+
+    /** eval.tasks' metrics at the start and every stage end, and their change: forgetting on benchmarks beside forgetting in loss. */
+    static String benchmarks(RunPlan plan, RunSummary summary) {
+        boolean stages = plan.stages().size() > 1;
+        String first = plan.stages().getFirst().name();
+        StringBuilder md = new StringBuilder("| benchmark | metric | start |");
+        for (Stage s : plan.stages()) md.append(" end of ").append(s.name()).append(" |");
+        md.append(" change from start |");
+        if (stages) md.append(" change from end of ").append(first).append(" |");
+        md.append("\n|---|---|---:|").append("---:|".repeat(plan.stages().size() + (stages ? 2 : 1))).append('\n');
+        summary.tasks().forEach((task, t) -> {
+            if (t.end() == null) return;
+            for (String key : t.end().keySet()) {
+                if (key.contains("_stderr")) continue;
+                String metric = key.substring(0, key.indexOf(',') < 0 ? key.length() : key.indexOf(','));
+                String stderrKey = metric + "_stderr" + key.substring(metric.length());
+                md.append("| ").append(task).append(" | ").append(metric).append(" | ").append(score(t.start(), key, stderrKey)).append(" |");
+                for (Stage s : plan.stages()) {
+                    md.append(' ').append(score(t.stageEnd() == null ? null : t.stageEnd().get(s.name()), key, stderrKey)).append(" |");
+                }
+                md.append(' ').append(signed(t.changeFromStart(), key)).append(" |");
+                if (stages) md.append(' ').append(signed(t.changeFromFirstStageEnd(), key)).append(" |");
+                md.append('\n');
+            }
+        });
+        md.append("\nBenchmarks (`eval.tasks`) are scored as `cpt eval` scores a checkpoint (zero-shot, every item) on the model at"
+                + " the start of the run and at each stage's end; ± is the standard error.\n\n");
+        return md.toString();
+    }
+
+    private static String score(java.util.Map<String, Double> m, String key, String stderrKey) {
+        Double v = m == null ? null : m.get(key);
+        if (v == null) return "–";
+        Double se = m.get(stderrKey);
+        return String.format(Locale.ROOT, "%.4f", v) + (se == null ? "" : String.format(Locale.ROOT, " ± %.4f", se));
+    }
+
+    private static String signed(java.util.Map<String, Double> m, String key) {
+        Double v = m == null ? null : m.get(key);
+        return v == null ? "–" : String.format(Locale.ROOT, "%+.4f", v);
     }
 
     private static void writeSchedules(Path png, RunPlan plan) throws IOException {

@@ -121,6 +121,10 @@ public final class SweepReport {
                       + " trained on it (higher: more forgotten). *Adaptation* to a dataset the last stage trains on: its loss before"
                       + " that stage minus its final loss (higher: adapted more). The best average is in bold.\n\n");
         }
+        if (columns.stream().anyMatch(c -> c.title.startsWith("Δ "))) {
+            md.append("*Benchmarks* (`eval.tasks`): a task's first metric at the end of the run, and *Δ* its change since the end of"
+                    + " the first stage (since the start for one stage): forgetting on benchmarks beside forgetting in loss.\n\n");
+        }
 
         if (results.stream().anyMatch(r -> !r.overrides().isEmpty())) {
             md.append("## Variants\n\n| variant | overrides of the base |\n|---|---|\n");
@@ -168,6 +172,28 @@ public final class SweepReport {
             Function<RunSummary, Double> f = s -> s.datasets().get(d) == null ? null : s.datasets().get(d).adaptation();
             if (summaries.stream().anyMatch(s -> f.apply(s) != null)) cols.add(new Column("adaptation " + d, f));
         }
+        // Benchmarks: each task's first metric (acc; lambada's perplexity) at the end and its change.
+        java.util.Map<String, String> firstMetric = new java.util.LinkedHashMap<>();
+        for (RunSummary s : summaries) {
+            if (s.tasks() == null) continue;
+            s.tasks().forEach((task, t) -> {
+                if (t.end() == null || firstMetric.containsKey(task)) return;
+                t.end().keySet().stream().filter(k -> !k.contains("_stderr")).findFirst().ifPresent(k -> firstMetric.put(task, k));
+            });
+        }
+        firstMetric.forEach((task, key) -> {
+            String label = task + " " + key.substring(0, key.indexOf(',') < 0 ? key.length() : key.indexOf(','));
+            cols.add(new Column(label, s -> {
+                var t = s.tasks() == null ? null : s.tasks().get(task);
+                return t == null || t.end() == null ? null : t.end().get(key);
+            }));
+            cols.add(new Column("Δ " + label, s -> {
+                var t = s.tasks() == null ? null : s.tasks().get(task);
+                if (t == null) return null;
+                var change = t.changeFromFirstStageEnd() != null ? t.changeFromFirstStageEnd() : t.changeFromStart();
+                return change == null ? null : change.get(key);
+            }));
+        });
         return cols;
     }
 

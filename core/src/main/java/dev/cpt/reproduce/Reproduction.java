@@ -167,7 +167,7 @@ public final class Reproduction {
         AtomicFiles.write(to.resolve("metrics.jsonl"), w -> Files.copy(from.resolve("metrics.jsonl"), w));
         RunSummary s = Json.MAPPER.readValue(from.resolve("summary.json").toFile(), RunSummary.class);
         RunSummary renamed = new RunSummary(v.spec().name(), s.steps(), s.tokens(), s.datasets(), s.averageFinalLoss(),
-                s.finalLossWindow(), s.wallSeconds());
+                s.finalLossWindow(), s.wallSeconds(), s.tasks());
         AtomicFiles.writeJson(to.resolve("spec.json"), v.spec());
         JsonNode note = Json.MAPPER.createObjectNode().put("copiedFrom", from.toAbsolutePath().normalize().toString());
         AtomicFiles.writeJson(to.resolve("reused.json"), note);

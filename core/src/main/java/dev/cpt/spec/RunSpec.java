@@ -73,6 +73,14 @@ public record RunSpec(String name, Long seed, ModelSpec model, OptimizerSpec opt
                 p.add("batch.seqLen", batch.seqLen() + " is longer than the model's context of " + context + " tokens");
             }
         }
+        if (eval.hasGenerativeTask()) {
+            Integer context = knownContextLength(p);
+            if (context != null && context <= EvalSpec.MAX_GEN_TOKENS) {
+                p.add("eval.tasks", "a generative task (triviaqa, nq_open) draws up to " + EvalSpec.MAX_GEN_TOKENS + " tokens (the"
+                        + " harness's max_gen_toks) after a prompt cut to the rest of the context, and the model's context of "
+                        + context + " tokens leaves no room for a prompt; score it with cpt eval --max-gen-toks N instead");
+            }
+        }
     }
 
     /** The model's context length, its own or else its preset's; null where a problem makes it unknown. */

@@ -63,6 +63,19 @@ public interface Engine extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #scoreTokens} works on this engine: the training loop asks before a run whose
+     * spec has {@code eval.tasks} starts, so that it fails at once rather than at the first stage end.
+     */
+    default boolean canScoreTokens() {
+        return false;
+    }
+
+    /** Whether {@link #decoder()} works on this engine (generative tasks in {@code eval.tasks} need it). */
+    default boolean canDecode() {
+        return false;
+    }
+
+    /**
      * Log-probabilities for scoring ({@code cpt eval}): for each sequence {@code s} (of any length
      * from 2 to the model's context length + 1), position {@code i} gets log softmax(logits at
      * {@code i})[{@code s[i + 1]}] and whether {@code s[i + 1]} is the argmax there. Rows are

@@ -24,8 +24,9 @@ import java.util.Optional;
 
 /**
  * The one training loop both engines run (DESIGN.md, "The flow of one run"). Read top to bottom,
- * one step is: evaluate if due; checkpoint if due; at a stage's start reset the optimizer if the
- * stage asks; take lr and weight decay from the schedules and a batch from the sampler; train.
+ * one step is: evaluate if due (and, at the start and at stage ends, score the spec's eval.tasks);
+ * checkpoint if due; at a stage's start reset the optimizer if the stage asks; take lr and weight
+ * decay from the schedules and a batch from the sampler; train.
  * The sampler draws each batch on a background thread during the step before ({@link BatchPrefetcher}).
  */
 public final class TrainingLoop {
@@ -47,13 +48,24 @@ public final class TrainingLoop {
     private final DataSources data;
     private final Path runDir;
     private final Listener listener;
+    /** The spec's eval.tasks as given, or null to read them with the tokenizer the data records. */
+    private final BenchmarkTasks givenTasks;
 
     public TrainingLoop(RunPlan plan, Engine engine, DataSources data, Path runDir, Listener listener) {
+        this(plan, engine, data, runDir, listener, null);
+    }
+
+    /**
+     * With {@code tasks}, the spec's {@code eval.tasks} read with a tokenizer of the caller's
+     * choosing; without (null), a run with eval.tasks reads them with the tokenizer its token files record.
+     */
+    public TrainingLoop(RunPlan plan, Engine engine, DataSources data, Path runDir, Listener listener, BenchmarkTasks tasks) {
         this.plan = plan;
         this.engine = engine;
         this.data = data;
         this.runDir = runDir;
         this.listener = listener == null ? new Listener() {} : listener;
+        this.givenTasks = tasks;
     }
 
     /**
@@ -62,6 +74,10 @@ public final class TrainingLoop {
      * records an uninterrupted run would.
      */
     public RunSummary run(boolean resume) throws IOException {
+        // Benchmarks are checked before anything is written: an engine that cannot score fails now, not at the first stage end.
+        BenchmarkTasks tasks = !plan.spec().eval().hasTasks() ? null
+                : givenTasks != null ? givenTasks : BenchmarkTasks.forRun(plan.spec(), data);
+        if (tasks != null) tasks.requireEngine(engine);
         // A multi-rank run's other ranks train in lock-step with rank 0 and read its checkpoints, writing nothing.
         boolean writer = engine.writesRecords();
         RunDirectory dir = !writer ? RunDirectory.readOnly(runDir)
@@ -81,8 +97,12 @@ public final class TrainingLoop {
             start = last.get().state().step();
         }
         List<EvalPoint> evals = new ArrayList<>();
+        // Benchmark scores by step. A resumed run finds those of the steps before its checkpoint in the records (the
+        // checkpoint's own step, where due, is scored again on the restored weights, as its validation loss is).
+        Map<Long, Map<String, Map<String, Double>>> taskScores = new LinkedHashMap<>();
         for (StepRecord r : writer ? MetricsLog.truncate(dir.metrics(), start) : List.<StepRecord>of()) {
             if (r.val() != null) evals.add(new EvalPoint(r.step(), r.val()));
+            if (r.tasks() != null) taskScores.put(r.step(), r.tasks());
         }
 
         long wallStart = System.nanoTime();
@@ -99,6 +119,9 @@ public final class TrainingLoop {
                     }
                     evals.add(new EvalPoint(step, val));
                 }
+                // Every rank scores (an engine's forward may be collective); only rank 0 writes the scores.
+                Map<String, Map<String, Double>> scores = tasks != null && (step == 0 || endingAt(step) != null) ? tasks.score(engine) : null;
+                if (scores != null) taskScores.put(step, scores);
                 if (step > start && checkpointDue(step) && !writer) {
                     engine.joinSave(dir.engineDirBeingWritten(step));
                 } else if (step > start && checkpointDue(step)) {
@@ -110,7 +133,7 @@ public final class TrainingLoop {
                 }
                 Stage stage = plan.stageAt(step);
                 if (step == total) {
-                    StepRecord end = new StepRecord(step, stage.name(), step * plan.tokensPerStep(), null, null, null, null, val, null);
+                    StepRecord end = new StepRecord(step, stage.name(), step * plan.tokensPerStep(), null, null, null, null, val, null, scores);
                     log.write(end);
                     listener.onStep(end, total);
                     break;
@@ -128,12 +151,12 @@ public final class TrainingLoop {
                             + " (stage \"" + stage.name() + "\", lr " + lr + ")");
                 }
                 StepRecord record = new StepRecord(step, stage.name(), step * plan.tokensPerStep(), lr, wd,
-                        result.loss(), result.gradNorm(), val, plan.tokensPerStep() / seconds);
+                        result.loss(), result.gradNorm(), val, plan.tokensPerStep() / seconds, scores);
                 log.write(record);
                 listener.onStep(record, total);
             }
         }
-        RunSummary summary = RunSummary.compute(plan, evals, (System.nanoTime() - wallStart) / 1e9);
+        RunSummary summary = RunSummary.compute(plan, evals, taskScores, (System.nanoTime() - wallStart) / 1e9);
         if (writer) AtomicFiles.writeJson(dir.summary(), summary);
         return summary;
     }

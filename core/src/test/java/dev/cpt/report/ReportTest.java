@@ -113,6 +113,25 @@ class ReportTest {
     }
 
     @Test
+    void benchmarkScoresStandInTheRunAndSweepReports() throws IOException {
+        List<StepRecord> m = metrics(TWO_STAGES, 1, Long.MAX_VALUE);
+        List<EvalPoint> evals = m.stream().filter(r -> r.val() != null).map(r -> new EvalPoint(r.step(), r.val())).toList();
+        Map<Long, Map<String, Map<String, Double>>> scores = Map.of(
+                0L, Map.of("hellaswag", Map.of("acc,none", 0.25, "acc_stderr,none", 0.1)),
+                TWO_STAGES.stages().getFirst().end(), Map.of("hellaswag", Map.of("acc,none", 0.5, "acc_stderr,none", 0.1)),
+                TWO_STAGES.totalSteps(), Map.of("hellaswag", Map.of("acc,none", 0.375, "acc_stderr,none", 0.1)));
+        RunSummary s = RunSummary.compute(TWO_STAGES, evals, scores, 1.0);
+        assertThat(s.tasks().get("hellaswag").changeFromFirstStageEnd()).containsExactly(Map.entry("acc,none", -0.125));
+        assertThat(s.tasks().get("hellaswag").changeFromStart()).containsExactly(Map.entry("acc,none", 0.125));
+
+        String sweep = Files.readString(SweepReport.write(tmp.resolve("sweep"), "demo",
+                List.of(new VariantResult("a", Map.of(), TWO_STAGES, s, m, null, false))));
+        assertThat(sweep).contains("| hellaswag acc | Δ hellaswag acc |").contains("| 0.3750 | -0.1250 |");
+        String run = Files.readString(RunReport.write(tmp.resolve("run"), TWO_STAGES, s, m));
+        assertThat(run).contains("| hellaswag | acc | 0.2500 ± 0.1000 | 0.5000 ± 0.1000 | 0.3750 ± 0.1000 | +0.1250 | -0.1250 |");
+    }
+
+    @Test
     void oneStageHasNoForgettingNorScatterAndRunsWithoutRecordsDrawNoLine() throws IOException {
         List<VariantResult> results = List.of(ok("a", ONE_STAGE, 1),
                 new VariantResult("b", Map.of(), ONE_STAGE, null, List.of(), "IOException: en.bin: no such file", false));

@@ -269,4 +269,22 @@ class TrainingLoopTest {
                 .hasMessageContaining("different spec")
                 .hasMessageContaining("stages[1].replay.fraction was 0.25, is 0.5");
     }
+    @Test
+    void evalTasksOnAnEngineThatCannotScoreFailBeforeTheRunStarts() throws IOException {
+        Path items = Files.writeString(tmp.resolve("piqa.jsonl"), "{\"goal\": \"Open a jar\", \"sol1\": \"Twist the lid.\","
+                + " \"sol2\": \"Eat the lid.\", \"label\": 0}\n");
+        String extra = EXTRA.replace("\"batches\": 2 }", "\"batches\": 2, \"tasks\": { \"piqa\": \"" + items + "\" } }");
+        RunPlan withTasks = TestSpecs.plan(TestSpecs.twoStage(40, 60, "", extra));
+        Path run = tmp.resolve("refused");
+
+        // In-memory data records no tokenizer to turn the items into tokens.
+        assertThatThrownBy(() -> new TrainingLoop(withTasks, new FunctionEngine(), data, run, null).run(false))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eval.tasks: the run's data records no tokenizer");
+        // Given one, the engine is refused before anything is written: it cannot score.
+        BenchmarkTasks tasks = BenchmarkTasks.read(withTasks.spec(), dev.cpt.data.tokenize.ByteTokenizer.INSTANCE);
+        assertThatThrownBy(() -> new TrainingLoop(withTasks, new FunctionEngine(), data, run, null, tasks).run(false))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("eval.tasks (piqa) needs an engine that scores token sequences");
+        assertThat(run).doesNotExist();
+    }
 }

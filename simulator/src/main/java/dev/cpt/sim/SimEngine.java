@@ -102,6 +102,16 @@ public final class SimEngine implements Engine {
      * padding after it, so a row scores as it would alone.
      */
     @Override
+    public boolean canScoreTokens() {
+        return true;
+    }
+
+    @Override
+    public boolean canDecode() {
+        return true;
+    }
+
+    @Override
     public java.util.List<TokenScores> scoreTokens(java.util.List<int[]> sequences) {
         if (sequences.isEmpty()) return java.util.List.of();
         int longest = 0;

@@ -67,9 +67,9 @@ public final class Shards {
         };
     }
 
-    /** Same id and vocabulary size. */
+    /** Same tokenizer ({@link dev.cpt.data.tokenize.Tokenizers#sameId}: equal ids, or one tokenizer.json by path or bytes) and vocabulary size. */
     public static boolean sameTokenizer(TokenizerInfo a, TokenizerInfo b) {
-        return a.id().equals(b.id()) && a.vocabSize() == b.vocabSize();
+        return a.vocabSize() == b.vocabSize() && dev.cpt.data.tokenize.Tokenizers.sameId(a.id(), b.id());
     }
 
     /** Which format {@code path} is in (see the class comment); reads at most a sidecar and 4 bytes. */

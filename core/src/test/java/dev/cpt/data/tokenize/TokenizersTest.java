@@ -169,6 +169,28 @@ class TokenizersTest {
     }
 
     @Test
+    void hfIdsOfOneTokenizerJsonAreTheSameTokenizerByPathOrBytes() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("model"));
+        Files.copy(wordLevelDir().resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Path copy = Files.createDirectories(tmp.resolve("copy"));
+        Files.copy(wordLevelDir().resolve("tokenizer.json"), copy.resolve("tokenizer.json"));
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        Files.writeString(other.resolve("tokenizer.json"), Files.readString(dir.resolve("tokenizer.json")).replace("\"sat\": 11", "\"sit\": 11"));
+
+        assertThat(Tokenizers.sameId("hf:" + dir, "hf:" + dir.resolve("tokenizer.json"))).as("a directory and its file").isTrue();
+        assertThat(Tokenizers.sameId("hf:" + dir, "hf:" + dir + "/../model")).isTrue();
+        assertThat(Tokenizers.sameId("hf:" + dir, "hf:" + copy)).as("the same bytes elsewhere").isTrue();
+        assertThat(Tokenizers.sameId("hf:" + dir, "hf:" + other)).as("other bytes").isFalse();
+        assertThat(Tokenizers.sameId("hf:" + dir + "#eot=4", "hf:" + copy + "#eot=4")).isTrue();
+        assertThat(Tokenizers.sameId("hf:" + dir + "#eot=4", "hf:" + copy)).as("another end of text").isFalse();
+        assertThat(Tokenizers.sameId("hf:" + tmp.resolve("gone"), "hf:" + tmp.resolve("gone2"))).isFalse();
+        assertThat(Tokenizers.sameId("gpt2", "gpt2")).isTrue();
+        assertThat(Tokenizers.sameId("gpt2", "bytes")).isFalse();
+        assertThat(dev.cpt.data.shard.Shards.sameTokenizer(new dev.cpt.data.shard.TokenizerInfo("hf:" + dir, 12, 0),
+                new dev.cpt.data.shard.TokenizerInfo("hf:" + copy.resolve("tokenizer.json"), 12, 0))).isTrue();
+    }
+
+    @Test
     void unknownIdsAndMissingFilesAreClearErrors() throws IOException {
         assertThatThrownBy(() -> Tokenizers.open("gpt-4")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("unknown tokenizer 'gpt-4'").hasMessageContaining("bytes")
