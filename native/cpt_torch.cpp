@@ -1212,3 +1212,244 @@ int32_t cpt_model_distribute(cpt_model *m, cpt_group *g, int32_t zero_stage, int
 }
 
 }  // extern "C"
+
+// ---- Scoring and incremental decoding (cpt eval, cpt generate) ----
+
+struct cpt_decoder {
+    cpt_model *model;
+    // Per layer [1, heads, context_length, d_head], made on the first token in the activations' dtype
+    // (bf16 under CUDA autocast); positions [0, length) hold the keys and values of the tokens fed.
+    std::vector<torch::Tensor> keys, values;
+    int64_t length = 0;
+};
+
+namespace {
+
+/** Scoring and decoding read the model's whole tensors, of an architecture whose embedding and head they know. */
+void require_scorable(const cpt_model &m, const char *call) {
+    require(m.config.arch == CPT_ARCH_GPT2 || m.config.arch == CPT_ARCH_NEOX,
+            std::string(call) + " runs gpt2 and neox models, not " + m.arch_name());
+    require(!m.sharded_weights(), std::string(call) + ": under ZeRO-3 no rank holds whole tensors; score on one rank's model");
+}
+
+void require_token(const cpt_model &m, int32_t token, const std::string &where) {
+    if (token < 0 || token >= m.config.vocab_size) {
+        throw ArgumentError("token " + std::to_string(token) + " " + where + " is outside the vocabulary [0, " +
+                            std::to_string(m.config.vocab_size) + ")");
+    }
+}
+
+/** The input of the blocks for token ids idx [B, T] at positions start, start + 1, ...: gpt2 adds its learned positions. */
+torch::Tensor embed_tokens(const cpt_model &m, const torch::Tensor &idx, int64_t start) {
+    if (m.config.arch == CPT_ARCH_GPT2) {
+        auto pos = torch::arange(start, start + idx.size(1), torch::TensorOptions().dtype(torch::kLong).device(m.device));
+        return at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
+    }
+    return at::embedding(m.p("embed_in.weight"), idx);
+}
+
+/** The logits of the blocks' output x: the final LayerNorm, then the head (tied or not). */
+torch::Tensor head_logits(const cpt_model &m, const torch::Tensor &x) {
+    bool gpt2 = m.config.arch == CPT_ARCH_GPT2;
+    auto h = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
+    return at::linear(h, m.p(gpt2 ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
+}
+
+/** The final LayerNorm's output for token ids idx [B, T] from position 0: the training forward's blocks, no loss. */
+torch::Tensor final_hidden(const cpt_model &m, const torch::Tensor &idx) {
+    auto x = embed_tokens(m, idx, 0);
+    for (int i = 0; i < m.config.layers; i++) x = block(m, x, i);
+    return x;
+}
+
+/** Rotary embedding of x [B, H, 1, hd] at position pos: rotary()'s rule with the tables' row pos. */
+torch::Tensor rotary_at(const cpt_model &m, const torch::Tensor &x, int64_t pos) {
+    int64_t rot = m.rotary_cos.size(-1);
+    auto cos = m.rotary_cos.narrow(0, pos, 1).to(x.scalar_type()), sin = m.rotary_sin.narrow(0, pos, 1).to(x.scalar_type());
+    auto parts = x.split_with_sizes({rot, x.size(-1) - rot}, -1);
+    auto halves = parts[0].chunk(2, -1);
+    auto rotated_half = torch::cat({-halves[1], halves[0]}, -1);
+    return torch::cat({parts[0] * cos + rotated_half * sin, parts[1]}, -1);
+}
+
+/**
+ * Self-attention of one new token h [1, 1, d] at position d.length: its key and value go into the
+ * layer's cache, and its query attends to every cached position (all earlier or its own: no mask).
+ */
+torch::Tensor cached_attention(const cpt_model &m, cpt_decoder &dec, int layer, const torch::Tensor &h, const std::string &qkv_name,
+                               const std::string &out_name, bool rope) {
+    int64_t d = m.config.d_model, heads = m.config.heads, hd = d / heads, pos = dec.length;
+    auto qkv = linear(m, h, qkv_name).split(d, 2);
+    auto q = qkv[0].view({1, 1, heads, hd}).transpose(1, 2);
+    auto k = qkv[1].view({1, 1, heads, hd}).transpose(1, 2);
+    auto v = qkv[2].view({1, 1, heads, hd}).transpose(1, 2);
+    if (rope) {
+        q = rotary_at(m, q, pos);
+        k = rotary_at(m, k, pos);
+    }
+    auto &keys = dec.keys[layer], &values = dec.values[layer];
+    if (!keys.defined() || keys.scalar_type() != k.scalar_type()) {
+        keys = torch::zeros({1, heads, m.config.context_length, hd}, k.options());
+        values = torch::zeros({1, heads, m.config.context_length, hd}, v.options());
+    }
+    keys.narrow(2, pos, 1).copy_(k);
+    values.narrow(2, pos, 1).copy_(v);
+    auto seen_k = keys.narrow(2, 0, pos + 1), seen_v = values.narrow(2, 0, pos + 1);
+    auto scores = at::matmul(q, seen_k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
+    auto y = at::matmul(at::softmax(scores, -1), seen_v).transpose(1, 2).contiguous().view({1, 1, d});
+    return linear(m, y, out_name);
+}
+
+/** Block i for one new token: block()'s layers (its eager form) with cached_attention. */
+torch::Tensor cached_block(const cpt_model &m, cpt_decoder &dec, const torch::Tensor &x, int i) {
+    if (m.config.arch == CPT_ARCH_GPT2) {
+        std::string l = "h." + std::to_string(i);
+        auto y = x + cached_attention(m, dec, i, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
+        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"));
+        return y + linear(m, h, l + ".mlp.c_proj");
+    }
+    std::string l = "layers." + std::to_string(i);
+    auto a = cached_attention(m, dec, i, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
+                              l + ".attention.dense", true);
+    if (!m.config.use_parallel_residual) {
+        auto y = x + a;
+        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+        return y + linear(m, h, l + ".mlp.dense_4h_to_h");
+    }
+    auto h = gelu(m, linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+    return x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t cpt_score_tokens(cpt_model *m, const int32_t *tokens, const int32_t *lengths, int32_t rows, int32_t max_len,
+                         double *out_logprobs, int32_t *out_greedy) {
+    return guarded([&] {
+        require(m != nullptr && tokens != nullptr && lengths != nullptr && out_logprobs != nullptr && out_greedy != nullptr,
+                "model, tokens, lengths, out_logprobs and out_greedy must not be null");
+        require_scorable(*m, "cpt_score_tokens");
+        require(rows > 0, "rows must be positive, not " + std::to_string(rows));
+        require(max_len >= 2 && max_len <= m->config.context_length + 1,
+                "max_len " + std::to_string(max_len) + " is not within [2, " + std::to_string(m->config.context_length + 1) +
+                    "] (the model's context + 1)");
+        // The rows as int64 with their padding zeroed (any value would do: causal attention never reads it into a row's scores).
+        std::vector<int64_t> ids(static_cast<size_t>(rows) * max_len, 0);
+        for (int32_t r = 0; r < rows; r++) {
+            require(lengths[r] >= 2 && lengths[r] <= max_len, "row " + std::to_string(r) + " has " + std::to_string(lengths[r]) +
+                                                                  " tokens; scoring needs 2 to max_len " + std::to_string(max_len));
+            for (int32_t i = 0; i < lengths[r]; i++) {
+                int32_t token = tokens[static_cast<int64_t>(r) * max_len + i];
+                require_token(*m, token, "at row " + std::to_string(r) + ", position " + std::to_string(i));
+                ids[static_cast<size_t>(r) * max_len + i] = token;
+            }
+        }
+        int64_t t = max_len - 1;
+        auto all = torch::from_blob(ids.data(), {rows, max_len}, torch::kLong).to(m->device);
+        torch::NoGradGuard no_grad;
+        std::vector<torch::Tensor> logprobs, greedy;
+        {
+            AutocastScope autocast(*m);
+            auto x = final_hidden(*m, all.narrow(1, 0, t));
+            // Row by row, each only up to its own length: the logits of one row at a time, not [rows, t, vocab].
+            for (int32_t r = 0; r < rows; r++) {
+                int64_t n = lengths[r] - 1;
+                auto logits = head_logits(*m, x[r].narrow(0, 0, n)).to(torch::kFloat32);
+                auto targets = all[r].narrow(0, 1, n);
+                auto lp = logits.gather(1, targets.unsqueeze(1)).squeeze(1) - logits.logsumexp(1);
+                logprobs.push_back(lp.to(torch::kFloat64));
+                greedy.push_back(logits.argmax(1).eq(targets).to(torch::kInt32));
+            }
+        }
+        // One copy back for the whole batch.
+        auto lp = torch::cat(logprobs).to(torch::kCPU).contiguous();
+        auto gr = torch::cat(greedy).to(torch::kCPU).contiguous();
+        const double *lpv = lp.data_ptr<double>();
+        const int32_t *grv = gr.data_ptr<int32_t>();
+        std::fill(out_logprobs, out_logprobs + static_cast<int64_t>(rows) * t, 0.0);
+        std::fill(out_greedy, out_greedy + static_cast<int64_t>(rows) * t, 0);
+        int64_t at_ = 0;
+        for (int32_t r = 0; r < rows; r++) {
+            int64_t n = lengths[r] - 1;
+            std::memcpy(out_logprobs + r * t, lpv + at_, sizeof(double) * n);
+            std::memcpy(out_greedy + r * t, grv + at_, sizeof(int32_t) * n);
+            at_ += n;
+        }
+    });
+}
+
+int32_t cpt_forward_logits(cpt_model *m, const int32_t *tokens, int32_t length, float *out_logits) {
+    return guarded([&] {
+        require(m != nullptr && tokens != nullptr && out_logits != nullptr, "model, tokens and out_logits must not be null");
+        require_scorable(*m, "cpt_forward_logits");
+        require(length >= 1 && length <= m->config.context_length, "length " + std::to_string(length) + " is not within [1, " +
+                                                                        std::to_string(m->config.context_length) + "] (the model's context)");
+        std::vector<int64_t> ids(length);
+        for (int32_t i = 0; i < length; i++) {
+            require_token(*m, tokens[i], "at position " + std::to_string(i));
+            ids[i] = tokens[i];
+        }
+        auto idx = torch::from_blob(ids.data(), {1, length}, torch::kLong).to(m->device);
+        torch::NoGradGuard no_grad;
+        torch::Tensor logits;
+        {
+            AutocastScope autocast(*m);
+            logits = head_logits(*m, final_hidden(*m, idx));
+        }
+        auto cpu = logits.to(torch::kFloat32).to(torch::kCPU).contiguous();
+        std::memcpy(out_logits, cpu.data_ptr<float>(), sizeof(float) * cpu.numel());
+    });
+}
+
+int32_t cpt_decoder_create(cpt_model *m, cpt_decoder **out) {
+    return guarded([&] {
+        require(m != nullptr && out != nullptr, "model and out must not be null");
+        *out = nullptr;
+        require_scorable(*m, "cpt_decoder_create");
+        auto d = std::make_unique<cpt_decoder>();
+        d->model = m;
+        d->keys.resize(m->config.layers);
+        d->values.resize(m->config.layers);
+        *out = d.release();
+    });
+}
+
+void cpt_decoder_destroy(cpt_decoder *decoder) {
+    try {
+        delete decoder;
+    } catch (...) {
+    }
+}
+
+int32_t cpt_decoder_append(cpt_decoder *dec, int32_t token, float *out_logits) {
+    return guarded([&] {
+        require(dec != nullptr && out_logits != nullptr, "decoder and out_logits must not be null");
+        const cpt_model &m = *dec->model;
+        require(dec->length < m.config.context_length,
+                "the context of " + std::to_string(m.config.context_length) + " tokens is full");
+        require_token(m, token, "at position " + std::to_string(dec->length));
+        torch::NoGradGuard no_grad;
+        torch::Tensor logits;
+        {
+            AutocastScope autocast(m);
+            auto idx = torch::full({1, 1}, static_cast<int64_t>(token), torch::TensorOptions().dtype(torch::kLong).device(m.device));
+            auto x = embed_tokens(m, idx, dec->length);
+            for (int i = 0; i < m.config.layers; i++) x = cached_block(m, *dec, x, i);
+            logits = head_logits(m, x);
+        }
+        auto cpu = logits.to(torch::kFloat32).to(torch::kCPU).contiguous();
+        std::memcpy(out_logits, cpu.data_ptr<float>(), sizeof(float) * m.config.vocab_size);
+        // Only now: a failure above leaves the length, and the slots written at it are overwritten next time.
+        dec->length++;
+    });
+}
+
+int32_t cpt_decoder_length(cpt_decoder *dec, int32_t *out) {
+    return guarded([&] {
+        require(dec != nullptr && out != nullptr, "decoder and out must not be null");
+        *out = static_cast<int32_t>(dec->length);
+    });
+}
+
+}  // extern "C"

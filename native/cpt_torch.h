@@ -174,6 +174,40 @@ int32_t cpt_group_all_reduce_sum(cpt_group *group, double *values, int32_t count
  */
 int32_t cpt_model_distribute(cpt_model *model, cpt_group *group, int32_t zero_stage, int64_t bucket_bytes);
 
+/*
+ * Scoring (cpt eval): rows of tokens, right-padded to max_len (row r is tokens[r * max_len, r * max_len +
+ * lengths[r]); the padding's values are ignored), each of 2 to context_length + 1 tokens. The model reads
+ * a row's tokens [0, lengths[r] - 1) in one batched forward without gradients (causal attention: the
+ * padding after a row's end changes none of its positions) and for each position i < lengths[r] - 1
+ * writes out_logprobs[r * (max_len - 1) + i] = log softmax(logits at i)[token i + 1] (the softmax in
+ * float32, from the logits as computed: bf16 under CUDA autocast) and out_greedy[...] = 1 if token i + 1
+ * is the argmax there (the first of equal maxima), else 0. The padded positions get 0 and 0. One rank's
+ * model (not ZeRO-3 sharded weights); no state changes.
+ */
+int32_t cpt_score_tokens(cpt_model *model, const int32_t *tokens, const int32_t *lengths, int32_t rows, int32_t max_len,
+                         double *out_logprobs, int32_t *out_greedy);
+/* The full forward's logits of one sequence of length tokens (1 to context_length): out_logits[i * vocab_size + v], float32. */
+int32_t cpt_forward_logits(cpt_model *model, const int32_t *tokens, int32_t length, float *out_logits);
+
+/*
+ * An incremental decoder (cpt generate): one sequence fed one token at a time. It keeps every layer's
+ * keys and values of the tokens seen so far (a KV cache of context_length positions), so each token
+ * costs one position's forward: learned positions (gpt2) and rotary (neox) are those of the token's
+ * own position. It reads the model's current weights, which must not change while it is in use, and
+ * must be destroyed before its model.
+ */
+typedef struct cpt_decoder cpt_decoder;
+int32_t cpt_decoder_create(cpt_model *model, cpt_decoder **out);
+void cpt_decoder_destroy(cpt_decoder *decoder);
+/*
+ * Feeds token at the next position and writes the logits that predict the token after it (vocab_size
+ * float32s). A full context (context_length tokens fed) or a token outside the vocabulary is
+ * CPT_ERR_ARGUMENT, and the decoder is unchanged.
+ */
+int32_t cpt_decoder_append(cpt_decoder *decoder, int32_t token, float *out_logits);
+/* Tokens fed so far. */
+int32_t cpt_decoder_length(cpt_decoder *decoder, int32_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,9 +2,10 @@
 """An independent lm-evaluation-harness-style scorer for EvalCommandTest, on PyTorch.
 
 It reads the model itself: the simulator's weights (--weights, the gpt2 model of
-simulator/src/test/python/reference_gpt.py) or a Hugging Face GPT-2 directory (--hf: config.json
-and safetensors read here, the forward of simulator/src/test/python/hf_gpt2_checkpoint.py in
-float64). It reads the task files itself, builds each task's prompts from the harness's task
+simulator/src/test/python/reference_gpt.py) or a Hugging Face GPT-2 or GPT-NeoX directory (--hf:
+config.json and safetensors read here; the float64 forward of simulator/src/test/python/
+hf_gpt2_checkpoint.py, or of trainer/src/test/python/hf_neox_checkpoint.py with config.json's
+rotary_pct, rotary_emb_base, use_parallel_residual, layer_norm_eps, hidden_act and tie_word_embeddings). It reads the task files itself, builds each task's prompts from the harness's task
 configs (description, --shots examples from --fewshot-file: the first N, MMLU's of the item's
 subject, each "query target" and the fewshot delimiter), tokenizes with the byte tokenizer (UTF-8
 bytes, NUL dropped, end-of-text 0), splits context and continuation as the harness's _encode_pair
@@ -35,6 +36,11 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../simulator/src/test/python"))
 import reference_gpt  # noqa: E402
 import hf_gpt2_checkpoint  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../trainer/src/test/python"))
+import hf_neox_checkpoint  # noqa: E402
+
+NEOX_BUFFERS = (".attention.bias", ".attention.masked_bias", ".attention.rotary_emb.inv_freq")
 
 PRIMER = ("Q: What is human life expectancy in the United States?\n"
           "A: Human life expectancy in the United States is 78 years.\n\n"
@@ -171,8 +177,13 @@ def read_hf(directory):
         header = json.loads(data[8:8 + n])
         header.pop("__metadata__", None)
         for key, e in header.items():
+            if config.get("model_type") == "gpt_neox" and key.endswith(NEOX_BUFFERS):
+                continue  # GPT-NeoX's buffers (a bool mask among them): no weights
             begin, end = e["data_offsets"]
             t = torch.frombuffer(bytearray(data[8 + n + begin:8 + n + end]), dtype=HF_DTYPES[e["dtype"]]).reshape(e["shape"])
+            if config.get("model_type") == "gpt_neox":
+                w[key] = t.to(torch.float64)
+                continue
             key = key[len("transformer."):] if key.startswith("transformer.") else key
             if key.endswith(".attn.bias") or key.endswith(".attn.masked_bias") or key == "lm_head.weight":
                 continue
@@ -182,12 +193,20 @@ def read_hf(directory):
 
 class Scorer:
     def __init__(self, weights=None, hf=None):
+        self.neox = None
         if hf is not None:
             config, self.hf = read_hf(hf)
+            self.model = None
+            if config.get("model_type") == "gpt_neox":
+                self.heads = int(config["num_attention_heads"])
+                self.max_length = int(config["max_position_embeddings"])
+                self.neox = {"rotary_pct": float(config["rotary_pct"]), "rotary_base": float(config["rotary_emb_base"]),
+                             "parallel": bool(config["use_parallel_residual"]), "eps": float(config["layer_norm_eps"]),
+                             "act": config["hidden_act"], "tied": bool(config["tie_word_embeddings"])}
+                return
             self.heads = int(config["n_head"])
             self.eps = float(config.get("layer_norm_epsilon", 1e-5))
             self.max_length = int(config["n_positions"])
-            self.model = None
         else:
             meta, tensors = reference_gpt.read_safetensors(weights)
             self.model = reference_gpt.model_from(meta, tensors).eval()
@@ -197,6 +216,8 @@ class Scorer:
     @torch.no_grad()
     def logits(self, inp, float64=False):
         """[len(inp), vocab] logits of one sequence."""
+        if self.neox is not None:
+            return hf_neox_checkpoint.neox_logits(self.hf, inp, self.heads, self.neox)
         if self.model is None:
             return hf_gpt2_checkpoint.gpt2_logits(self.hf, inp, self.heads, self.eps)
         m = self.model64 if float64 else self.model

@@ -14,11 +14,15 @@ struct are used.
 
 Prints one JSON line: {"losses": [per row mean cross-entropy], "alt": {rule: mean loss with that
 rule changed}}; "alt" shows the rows are sensitive to each setting (a test that cannot tell the
-settings apart proves nothing).
+settings apart proves nothing). With --logprobs it adds "logprobs": per row, log P(token i + 1 | tokens
+0..i) for every position; with --generate N, "generated": the greedy continuation of the first row,
+as transformers' generate(do_sample=False) draws it (each next token the argmax of a full float64
+forward over the sequence so far; at most until the sequence fills --ctx).
 
 usage: hf_neox_checkpoint.py --out DIR --rows 1,2,3;4,5,6 [--rotary-pct 0.25] [--rotary-base 10000]
        [--sequential] [--tied] [--act gelu|gelu_new] [--eps 1e-5] [--dtype F32|F16|BF16]
        [--layers 2 --d 32 --heads 4 --ctx 24 --vocab 80 --seed 0] [--no-buffers] [--tied-head-saved]
+       [--logprobs] [--generate N]
 """
 import argparse
 import json
@@ -187,6 +191,8 @@ def main():
     ap.add_argument("--vocab", type=int, default=80)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-buffers", action="store_true")
+    ap.add_argument("--logprobs", action="store_true", help="also print every position's log-probability of its next token")
+    ap.add_argument("--generate", type=int, default=0, help="also print the greedy continuation of the first row, N tokens")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     gen = torch.Generator().manual_seed(a.seed)
@@ -242,7 +248,20 @@ def main():
            "rotary_base": mean_with(rotary_base=a.rotary_base / 100),
            "use_parallel_residual": mean_with(parallel=not rules["parallel"]),
            "hidden_act": mean_with(act="gelu_new" if a.act == "gelu" else "gelu")}
-    print(json.dumps({"losses": losses, "alt": alt}))
+    out = {"losses": losses, "alt": alt}
+    if a.logprobs:
+        out["logprobs"] = []
+        for r in rows:
+            lp = torch.log_softmax(neox_logits(w64, r[:-1], a.heads, rules), dim=-1)
+            out["logprobs"].append([float(lp[i, r[i + 1]]) for i in range(len(r) - 1)])
+    if a.generate > 0:
+        seq, greedy = list(rows[0]), []
+        while len(greedy) < a.generate and len(seq) <= a.ctx:
+            nxt = int(neox_logits(w64, seq, a.heads, rules)[-1].argmax())
+            greedy.append(nxt)
+            seq.append(nxt)
+        out["generated"] = greedy
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

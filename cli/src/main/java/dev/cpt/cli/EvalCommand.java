@@ -13,8 +13,8 @@ import dev.cpt.data.shard.TokenShard;
 import dev.cpt.data.shard.TokenizerInfo;
 import dev.cpt.eval.UntilGenerator;
 import dev.cpt.record.Json;
-import dev.cpt.sim.SimEngine;
 import dev.cpt.spec.ModelSpec;
+import dev.cpt.train.Engine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
                     + "Generative (triviaqa, nq_open): a greedy generation with the KV cache, cut at the first \"\\n\", \".\" "
                     + "or \",\", stripped, then exact match (case and punctuation ignored; nq_open also drops articles) against "
                     + "any of the answers. The harness's prompts, token split and standard errors. Runs on the simulator "
-                    + "(gpt2 models).",
+                    + "(gpt2 models) or, with --engine torch, on libtorch (gpt2 and neox; --device cuda, --precision bf16).",
             "",
             "Tasks (JSON Lines in each dataset's own layout): hellaswag, arc_easy, arc_challenge, openbookqa, piqa, "
                     + "mmlu, truthfulqa_mc1, truthfulqa_mc2, lambada; triviaqa (rc.nocontext: question, answer.aliases), "
@@ -117,6 +117,20 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads the engine computes on (default: all cores).")
     int threads;
 
+    @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
+            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2 and neox models, --device, --precision). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Engines.Kind engine;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "The torch engine's device: cpu or cuda. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+            description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA; log-probabilities are taken in fp32). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String precision;
+
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where results.json (and the samples) go.")
     Path out;
 
@@ -149,7 +163,7 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         ModelSource source = ModelSource.open(model);
-        source.requireSimulatorArch("cpt eval");
+        if (engine == Engines.Kind.sim) source.requireSimulatorArch("cpt eval");
         ModelSpec.Shape shape = source.shape();
         boolean generative = files.keySet().stream().anyMatch(n -> EvalTask.byId(n).kind() == EvalTask.Kind.GENERATE_UNTIL);
         if (generative && maxGenToks >= shape.contextLength()) {
@@ -210,10 +224,12 @@ final class EvalCommand implements Callable<Integer> {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         List<Evaluation.TaskResult> results = new ArrayList<>();
         List<TokenLoss.Result> lossResults = new ArrayList<>();
-        try (SimEngine engine = source.simEngine(t)) {
-            ContinuationScorer scorer = new ContinuationScorer(tokenizer, engine::scoreTokens, shape.contextLength(), batch);
+        String engineName;
+        try (Engine scoring = source.engine(engine, device, precision, t, "cpt eval")) {
+            engineName = scoring.info().name();
+            ContinuationScorer scorer = new ContinuationScorer(tokenizer, scoring::scoreTokens, shape.contextLength(), batch);
             UntilGenerator generator = generative
-                    ? new UntilGenerator(tokenizer, engine::decoder, shape.contextLength(), maxGenToks) : null;
+                    ? new UntilGenerator(tokenizer, scoring::decoder, shape.contextLength(), maxGenToks) : null;
             for (var e : docs.entrySet()) {
                 EvalTask task = EvalTask.byId(e.getKey());
                 boolean gen = task.kind() == EvalTask.Kind.GENERATE_UNTIL;
@@ -236,7 +252,7 @@ final class EvalCommand implements Callable<Integer> {
                 TokenLoss.Result r;
                 long windows = TokenLoss.windowsToScore(e.getValue(), seqLen, batch, lossBatches);
                 try (Progress.Meter bar = Progress.meter(err, "loss " + e.getKey(), Progress.Unit.WINDOWS, windows)) {
-                    r = TokenLoss.measure(e.getKey(), e.getValue(), seqLen, batch, lossBatches, engine::evalLoss, bar::stepTo);
+                    r = TokenLoss.measure(e.getKey(), e.getValue(), seqLen, batch, lossBatches, scoring::evalLoss, bar::stepTo);
                 }
                 lossResults.add(r);
                 o.println(String.format(Locale.ROOT, "%s: loss %.4f, perplexity %.4f (%,d windows of %d tokens)", e.getKey(), r.loss(),
@@ -250,7 +266,12 @@ final class EvalCommand implements Callable<Integer> {
             config.put("checkpoint", ckpt.dir().toString());
             config.put("step", ckpt.step());
         }, () -> config.put("hf_dir", model.substring("hf:".length())));
-        config.put("engine", "simulator");
+        config.put("engine", engine == Engines.Kind.sim ? "simulator" : "torch");
+        if (engine == Engines.Kind.torch) {
+            config.put("device", device.toLowerCase(Locale.ROOT));
+            config.put("precision", precision.toLowerCase(Locale.ROOT));
+        }
+        config.put("engine_info", engineName);
         config.put("tokenizer", tokenizer.id());
         config.put("max_length", shape.contextLength());
         config.put("batch_size", batch);

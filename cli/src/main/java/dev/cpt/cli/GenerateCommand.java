@@ -5,7 +5,6 @@ import dev.cpt.data.tokenize.Tokenizer;
 import dev.cpt.generate.Generation;
 import dev.cpt.generate.TokenSampler;
 import dev.cpt.record.Json;
-import dev.cpt.sim.SimEngine;
 import dev.cpt.train.Engine;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,7 +23,7 @@ import picocli.CommandLine.Spec;
             "Continue a prompt with a trained model: tokens are drawn one at a time with a KV cache (each new token costs one "
                     + "position's forward), by transformers' sampling rules (temperature, then top-k, then top-p), until "
                     + "--max-tokens are drawn, the end-of-text token is drawn, or the model's context is full. Runs on the "
-                    + "simulator (gpt2 models).",
+                    + "simulator (gpt2 models) or, with --engine torch, on libtorch (gpt2 and neox; --device cuda, --precision bf16).",
             "",
             "Prints the prompt and its continuation (with --json: one JSON object with the token ids and why it stopped); "
                     + "the number of tokens, why it stopped and the seed go to stderr. Temperature 0 is greedy (top-k and top-p "
@@ -73,6 +72,19 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads the engine computes on (default: all cores).")
     int threads;
 
+    @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
+            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2 and neox models, --device, --precision). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Engines.Kind engine;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "The torch engine's device: cpu or cuda. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+            description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA). Default: ${DEFAULT-VALUE}.")
+    String precision;
+
     @Option(names = "--json", description = "Print one JSON object: the prompt, its tokens, the drawn tokens, the text and why it stopped.")
     boolean json;
 
@@ -89,7 +101,7 @@ final class GenerateCommand implements Callable<Integer> {
         long s = seed != null ? seed : new SplittableRandom().nextLong();
 
         ModelSource source = ModelSource.open(model);
-        source.requireSimulatorArch("cpt generate");
+        if (engine == Engines.Kind.sim) source.requireSimulatorArch("cpt generate");
         Tokenizer tokenizer = source.tokenizer(tokenizerId);
         try {
             // An empty prompt starts from the end-of-text token, as transformers starts GPT-2 from its BOS token (the same one).
@@ -101,7 +113,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
             int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             Generation g;
-            try (SimEngine engine = source.simEngine(t); Engine.Decoder decoder = engine.decoder()) {
+            try (Engine e = source.engine(engine, device, precision, t, "cpt generate"); Engine.Decoder decoder = e.decoder()) {
                 g = Generation.run(decoder, promptTokens, maxTokens, sampler, tokenizer.vocabSize(), tokenizer.endOfText(),
                         new SplittableRandom(s));
             }

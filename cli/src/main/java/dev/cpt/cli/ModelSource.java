@@ -4,6 +4,7 @@ import dev.cpt.data.shard.Shards;
 import dev.cpt.data.shard.TokenizerInfo;
 import dev.cpt.data.tokenize.Tokenizer;
 import dev.cpt.data.tokenize.Tokenizers;
+import dev.cpt.hf.ArchSettings;
 import dev.cpt.hf.HfModel;
 import dev.cpt.hf.ModelInit;
 import dev.cpt.record.CheckpointManifest;
@@ -16,6 +17,8 @@ import dev.cpt.spec.ModelSpec;
 import dev.cpt.spec.OptimizerSpec;
 import dev.cpt.spec.RunSpec;
 import dev.cpt.spec.SpecReader;
+import dev.cpt.train.Engine;
+import dev.cpt.trainer.TorchEngine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +29,7 @@ import java.util.TreeMap;
  * MODEL as {@code cpt eval} and {@code cpt generate} read it: a run directory (its latest complete
  * checkpoint), one of its checkpoints ({@code DIR/checkpoints/step-N}), either written
  * {@code run:…}, or {@code hf:DIR}, a Hugging Face model directory; with the model's shape, its
- * weights on the simulator, and its tokenizer.
+ * weights on the simulator or the torch engine, and its tokenizer.
  */
 final class ModelSource {
     /** How MODEL may be written, for help texts and messages. */
@@ -125,9 +128,49 @@ final class ModelSource {
     /** The shape must be one the simulator runs (gpt2); {@code command} says what refuses it. */
     void requireSimulatorArch(String command) {
         if (!"gpt2".equals(shape.arch())) {
-            throw new CliException(text + " is a " + shape.arch() + " model; " + command + " runs on the simulator, which runs gpt2 "
-                    + "models only (the torch engine cannot do this yet)");
+            throw new CliException(text + " is a " + shape.arch() + " model; the simulator (" + command + " --engine sim) runs gpt2 "
+                    + "models only: use --engine torch");
         }
+    }
+
+    /**
+     * The engine {@code command} runs the model on: the simulator (gpt2, fp32 on the CPU) or the
+     * torch engine on {@code device} at {@code precision} (--device, --precision).
+     */
+    Engine engine(Engines.Kind kind, String device, String precision, int threads, String command) throws IOException {
+        if (kind == Engines.Kind.sim) {
+            if (!"cpu".equalsIgnoreCase(device) || !"fp32".equalsIgnoreCase(precision)) {
+                throw new CliException("--device and --precision are the torch engine's (--engine torch); the simulator runs fp32 on the CPU");
+            }
+            requireSimulatorArch(command);
+            return simEngine(threads);
+        }
+        return torchEngine(new TorchEngine.Options(Engines.device(device), Engines.precision(precision), false,
+                TorchEngine.Kernels.AUTO, threads));
+    }
+
+    /**
+     * A torch engine holding the model's weights, computing as its config says: an hf: model's
+     * tensors, or a run's checkpoint (the torch engine's own, or the simulator's weights).
+     */
+    TorchEngine torchEngine(TorchEngine.Options options) throws IOException {
+        ModelInit init = hfDir != null ? ModelInit.parse(text) : new ModelInit(ModelInit.Kind.RUN, checkpoint.dir());
+        ArchSettings settings;
+        try {
+            settings = init.settings();
+        } catch (IOException | RuntimeException e) {
+            throw new CliException(text + ": " + e.getMessage(), e);
+        }
+        TorchEngine engine = TorchEngine.of(shape, settings, OptimizerSpec.DEFAULT, 0, shape.contextLength(), 1, options);
+        try {
+            var torchDir = init.torchEngineDir();
+            if (torchDir.isPresent()) engine.load(torchDir.get());
+            else engine.setTensors(init.weights(), text);
+        } catch (IOException | RuntimeException e) {
+            engine.close();
+            throw new CliException(text + ": " + e.getMessage(), e);
+        }
+        return engine;
     }
 
     /** A simulator engine holding the model's weights (a run's engine state, or an hf: model's tensors). */

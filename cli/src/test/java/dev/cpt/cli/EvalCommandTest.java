@@ -263,6 +263,94 @@ class EvalCommandTest {
         assertThat(noTokenizer.err()).contains("has no tokenizer.json; give --tokenizer");
     }
 
+    /**
+     * {@code cpt eval --engine torch} (libtorch on the CPU, batched and right-padded) against the same
+     * independent scorer: on the simulator's run, on a run the torch engine trained (exported to
+     * Hugging Face's layout for the reference to read), and on hf: GPT-2 and GPT-NeoX checkpoints.
+     * The generative task's greedy generations run on the torch engine's KV cache.
+     */
+    @Test
+    void theTorchEngineScoresAndGeneratesAsTheTorchScorer() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(torch(), PYTHON + " cannot import torch: install Debian's python3-torch");
+        boolean ci = "1".equals(System.getenv("CPT_CI"));
+        if (ci && !dev.cpt.ffi.NativeLibrary.present()) throw new AssertionError("CPT_CI=1 and libcpt_torch.so is not built");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.cpt.ffi.NativeLibrary.present(), "libcpt_torch.so is not built");
+        List<String> tasks = List.of("hellaswag", "arc_easy", "mmlu", "lambada", "triviaqa");
+
+        // The simulator's run, read by the torch engine.
+        torchAgreesWithTheReference("torch-on-sim-run", run.toString(), List.of(),
+                List.of("--weights", latestCheckpoint().resolve("engine/model.safetensors").toString()), tasks);
+
+        // A run the torch engine trained, exported for the reference.
+        Path data = tmp.resolve("builtin");
+        Path spec = Files.writeString(tmp.resolve("torch-run.json"), """
+            { "name": "torch-evaluated", "seed": 6, "model": { "preset": "toy-xs", "contextLength": 128 }, "batch": { "sequences": 4, "seqLen": 64 },
+              "datasets": { "en": { "train": "%s/en/train.bin", "val": "%s/en/val.bin" } },
+              "stages": [ { "name": "pretrain", "steps": 10, "mix": { "en": 1 }, "lr": { "type": "constant", "value": 3e-3 } } ] }
+            """.formatted(data, data));
+        Path torchRun = tmp.resolve("torch-run");
+        CliRun t = CliRun.run("train", spec.toString(), "--out", torchRun.toString(), "--engine", "torch", "--threads", "2");
+        assertThat(t.code()).as(t.err()).isZero();
+        Path exported = tmp.resolve("torch-run-hf");
+        CliRun x = CliRun.run("export", torchRun.toString(), "--format", "hf", "--out", exported.toString());
+        assertThat(x.code()).as(x.err()).isZero();
+        torchAgreesWithTheReference("torch-on-torch-run", torchRun.toString(), List.of(), List.of("--hf", exported.toString()), tasks);
+
+        // hf: GPT-2 (bf16 weights, transformer. names) and GPT-NeoX (Pythia's rules; the vocabulary padded past the bytes'),
+        // with 192 positions: hellaswag's endings are longer than 64 bytes.
+        Path gpt2 = tmp.resolve("hf-gpt2-torch");
+        Exec w = exec(List.of(PYTHON, GenerateCommandTest.hfScript().toString(), "--out", gpt2.toString(), "--tokens", "1,2,3",
+                "--layers", "2", "--d", "32", "--heads", "4", "--ctx", "192", "--vocab", "256", "--seed", "3", "--dtype", "BF16", "--prefix"));
+        assertThat(w.exit).as("hf_gpt2_checkpoint.py failed:\n%s", w.output).isZero();
+        torchAgreesWithTheReference("torch-on-hf-gpt2", "hf:" + gpt2, List.of("--tokenizer", "bytes"), List.of("--hf", gpt2.toString()), tasks);
+        Path neox = tmp.resolve("hf-neox");
+        Exec n = exec(List.of(PYTHON, neoxScript().toString(), "--out", neox.toString(), "--rows", "1,2,3", "--layers", "2", "--d", "32",
+                "--heads", "4", "--ctx", "192", "--vocab", "272", "--seed", "3"));
+        assertThat(n.exit).as("hf_neox_checkpoint.py failed:\n%s", n.output).isZero();
+        torchAgreesWithTheReference("torch-on-hf-neox", "hf:" + neox, List.of("--tokenizer", "bytes"), List.of("--hf", neox.toString()), tasks);
+
+        // The simulator runs gpt2 only, and says which engine runs the rest.
+        CliRun sim = CliRun.run("eval", "hf:" + neox, "--tokenizer", "bytes", "--task", "arc_easy=" + items("arc_easy"),
+                "--out", tmp.resolve("refused").toString());
+        assertThat(sim.code()).isEqualTo(1);
+        assertThat(sim.err()).contains("is a neox model; the simulator (cpt eval --engine sim) runs gpt2 models only: use --engine torch");
+        CliRun device = CliRun.run("eval", run.toString(), "--device", "cuda", "--task", "arc_easy=" + items("arc_easy"),
+                "--out", tmp.resolve("refused").toString());
+        assertThat(device.code()).isEqualTo(1);
+        assertThat(device.err()).contains("--device and --precision are the torch engine's (--engine torch)");
+    }
+
+    /** cpt eval --engine torch on {@code model} and eval_reference.py on {@code refModel}: every log-likelihood, flag, generation and metric alike. */
+    static void torchAgreesWithTheReference(String name, String model, List<String> extra, List<String> refModel, List<String> tasks)
+            throws Exception {
+        Path out = tmp.resolve(name);
+        List<String> args = new ArrayList<>(List.of("eval", model, "--engine", "torch", "--batch", "3", "--log-samples", "--threads", "2",
+                "--max-gen-toks", "16", "--out", out.toString()));
+        args.addAll(extra);
+        args.addAll(taskArgs(tasks));
+        CliRun r = CliRun.run(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode results = JSON.readTree(out.resolve("results.json").toFile());
+        assertThat(results.at("/config/engine").asText()).isEqualTo("torch");
+        assertThat(results.at("/config/device").asText()).isEqualTo("cpu");
+        JsonNode reference = reference(refModel, tasks, List.of("--max-gen-toks", "16"), name + "-reference");
+        List<String> bad = new ArrayList<>();
+        Compared c = compare(results, out, reference, tasks, bad);
+        System.out.printf("cpt eval --engine torch (%s) against torch: %d requests, worst log-likelihood difference %.3g; "
+                + "%d generations, %d equal%n", name, c.requests, c.worst, c.generations, c.sameGenerations);
+        assertThat(bad).as("where cpt eval --engine torch (%s) and the torch reference differ", name).isEmpty();
+    }
+
+    /** The trainer module's script that writes a GPT-NeoX checkpoint in Hugging Face's layout. */
+    static Path neoxScript() {
+        Path here = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+        for (Path d = here; d != null; d = d.getParent()) {
+            Path s = d.resolve("trainer/src/test/python/hf_neox_checkpoint.py");
+            if (Files.isRegularFile(s)) return s;
+        }
+        throw new IllegalStateException("trainer/src/test/python/hf_neox_checkpoint.py not found above " + here);
+    }
+
     static final class Compared {
         double worst;
         int requests;

@@ -219,6 +219,57 @@ class GenerateCommandTest {
         System.out.printf("cpt generate against torch: %d greedy tokens equal (%s)%n", want.length, j.get("stop").asText());
     }
 
+    /**
+     * {@code cpt generate --engine torch}: greedy decoding on the torch engine's KV cache equals an
+     * independent float64 GPT-2's and GPT-NeoX's argmax continuations (each a full forward per token).
+     */
+    @Test
+    void greedyTorchGenerationOfHfGpt2AndNeoxIsTheIndependentArgmaxContinuation() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(EvalCommandTest.torch(), PYTHON + " cannot import torch: install Debian's python3-torch");
+        boolean ci = "1".equals(System.getenv("CPT_CI"));
+        if (ci && !dev.cpt.ffi.NativeLibrary.present()) throw new AssertionError("CPT_CI=1 and libcpt_torch.so is not built");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.cpt.ffi.NativeLibrary.present(), "libcpt_torch.so is not built");
+        String prompt = "Guten Tag";
+        StringBuilder ids = new StringBuilder();
+        for (byte b : prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8)) ids.append(ids.isEmpty() ? "" : ",").append(b & 0xFF);
+
+        Path gpt2 = tmp.resolve("torch-engine-gpt2");
+        var ref = EvalCommandTest.exec(List.of(PYTHON, hfScript().toString(), "--out", gpt2.toString(), "--tokens", ids.toString(),
+                "--layers", "2", "--d", "32", "--heads", "4", "--ctx", "32", "--vocab", "256", "--seed", "7", "--dtype", "BF16",
+                "--prefix", "--generate", "40", "--eos", "0"));
+        assertThat(ref.exit()).as("hf_gpt2_checkpoint.py failed:\n%s", ref.output()).isZero();
+        int[] want = ints(JSON.readTree(gpt2.resolve("reference_logits.json").toFile()).get("greedy"));
+        JsonNode j = torchGreedy("hf:" + gpt2, prompt, 40);
+        assertThat(ints(j.get("tokens"))).as("gpt2 on the torch engine").containsExactly(want);
+        assertThat(j.get("stop").asText()).isEqualTo(want[want.length - 1] == 0 ? "end_of_text" : "context_full");
+
+        // GPT-NeoX: 20 tokens after the prompt's 9 (within the 32 positions); cut after an end-of-text token, where cpt stops.
+        Path neox = tmp.resolve("torch-engine-neox");
+        var n = EvalCommandTest.exec(List.of(PYTHON, EvalCommandTest.neoxScript().toString(), "--out", neox.toString(), "--rows",
+                ids.toString(), "--layers", "2", "--d", "32", "--heads", "4", "--ctx", "32", "--vocab", "256", "--seed", "7",
+                "--generate", "20"));
+        assertThat(n.exit()).as("hf_neox_checkpoint.py failed:\n%s", n.output()).isZero();
+        String[] lines = n.output().strip().split("\n");
+        int[] all = ints(JSON.readTree(lines[lines.length - 1]).get("generated"));
+        int end = 0;
+        while (end < all.length && all[end] != 0) end++;
+        int[] wantNeox = java.util.Arrays.copyOf(all, Math.min(all.length, end + 1));
+        JsonNode k = torchGreedy("hf:" + neox, prompt, 20);
+        assertThat(ints(k.get("tokens"))).as("neox on the torch engine").containsExactly(wantNeox);
+        System.out.printf("cpt generate --engine torch against torch: gpt2 %d and neox %d greedy tokens equal%n", want.length, wantNeox.length);
+
+        CliRun sim = CliRun.run("generate", "hf:" + neox, "--tokenizer", "bytes", "--prompt", prompt);
+        assertThat(sim.code()).isEqualTo(1);
+        assertThat(sim.err()).contains("is a neox model; the simulator (cpt generate --engine sim) runs gpt2 models only: use --engine torch");
+    }
+
+    static JsonNode torchGreedy(String model, String prompt, int tokens) throws Exception {
+        CliRun r = CliRun.run("generate", model, "--engine", "torch", "--threads", "2", "--tokenizer", "bytes", "--prompt", prompt,
+                "--temperature", "0", "--max-tokens", "" + tokens, "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        return JSON.readTree(r.out());
+    }
+
     /** The simulator module's script that writes a GPT-2 checkpoint in Hugging Face's layout. */
     static Path hfScript() {
         Path here = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();

@@ -896,4 +896,160 @@ public final class cpt_torch_h {
         }
     }
 
+    private static final class cpt_score_tokens {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER, cpt_torch_h.C_INT, cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_score_tokens");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_score_tokens$descriptor() {
+        return cpt_score_tokens.DESC;
+    }
+
+    public static MethodHandle cpt_score_tokens$handle() {
+        return cpt_score_tokens.Linked.HANDLE;
+    }
+
+    public static int cpt_score_tokens(MemorySegment model, MemorySegment tokens, MemorySegment lengths, int rows, int max_len, MemorySegment out_logprobs, MemorySegment out_greedy) {
+        var mh$ = cpt_score_tokens.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, tokens, lengths, rows, max_len, out_logprobs, out_greedy);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_forward_logits {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER, cpt_torch_h.C_INT, cpt_torch_h.C_POINTER);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_forward_logits");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_forward_logits$descriptor() {
+        return cpt_forward_logits.DESC;
+    }
+
+    public static MethodHandle cpt_forward_logits$handle() {
+        return cpt_forward_logits.Linked.HANDLE;
+    }
+
+    public static int cpt_forward_logits(MemorySegment model, MemorySegment tokens, int length, MemorySegment out_logits) {
+        var mh$ = cpt_forward_logits.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, tokens, length, out_logits);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_decoder_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_decoder_create");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_decoder_create$descriptor() {
+        return cpt_decoder_create.DESC;
+    }
+
+    public static MethodHandle cpt_decoder_create$handle() {
+        return cpt_decoder_create.Linked.HANDLE;
+    }
+
+    public static int cpt_decoder_create(MemorySegment model, MemorySegment out) {
+        var mh$ = cpt_decoder_create.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(model, out);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_decoder_destroy {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(cpt_torch_h.C_POINTER);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_decoder_destroy");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_decoder_destroy$descriptor() {
+        return cpt_decoder_destroy.DESC;
+    }
+
+    public static MethodHandle cpt_decoder_destroy$handle() {
+        return cpt_decoder_destroy.Linked.HANDLE;
+    }
+
+    public static void cpt_decoder_destroy(MemorySegment decoder) {
+        var mh$ = cpt_decoder_destroy.Linked.HANDLE;
+        try {
+            mh$.invokeExact(decoder);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_decoder_append {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_INT, cpt_torch_h.C_POINTER);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_decoder_append");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_decoder_append$descriptor() {
+        return cpt_decoder_append.DESC;
+    }
+
+    public static MethodHandle cpt_decoder_append$handle() {
+        return cpt_decoder_append.Linked.HANDLE;
+    }
+
+    public static int cpt_decoder_append(MemorySegment decoder, int token, MemorySegment out_logits) {
+        var mh$ = cpt_decoder_append.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(decoder, token, out_logits);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class cpt_decoder_length {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(cpt_torch_h.C_INT, cpt_torch_h.C_POINTER, cpt_torch_h.C_POINTER);
+        // Linked on first call, so that the descriptors can be read without the library.
+        static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("cpt_decoder_length");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor cpt_decoder_length$descriptor() {
+        return cpt_decoder_length.DESC;
+    }
+
+    public static MethodHandle cpt_decoder_length$handle() {
+        return cpt_decoder_length.Linked.HANDLE;
+    }
+
+    public static int cpt_decoder_length(MemorySegment decoder, MemorySegment out) {
+        var mh$ = cpt_decoder_length.Linked.HANDLE;
+        try {
+            return (int) mh$.invokeExact(decoder, out);
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
 }

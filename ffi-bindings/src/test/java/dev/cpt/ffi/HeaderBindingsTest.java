@@ -76,7 +76,7 @@ class HeaderBindingsTest {
             assertThat(java.util.Arrays.stream(cpt_torch_h.class.getMethods()).filter(x -> x.getName().equals(name)))
                     .as(name + "'s wrapper").anySatisfy(x -> assertThat(x.getParameterCount()).isEqualTo(args.size()));
         }
-        assertThat(names).contains("cpt_train_step", "cpt_last_error", "cpt_memory_statistics").hasSizeGreaterThan(15);
+        assertThat(names).contains("cpt_train_step", "cpt_last_error", "cpt_memory_statistics", "cpt_score_tokens", "cpt_decoder_append").hasSizeGreaterThan(15);
         List<String> bound = java.util.Arrays.stream(cpt_torch_h.class.getMethods()).map(Method::getName)
                 .filter(n -> n.endsWith("$descriptor")).map(n -> n.substring(0, n.length() - "$descriptor".length())).toList();
         assertThat(bound).as("bindings the header does not declare").containsExactlyInAnyOrderElementsOf(names);

@@ -572,10 +572,151 @@ public final class TorchEngine implements Engine {
         }
     }
 
+    /**
+     * Per-position log-probabilities for cpt eval: the rows go to the library together, right-padded
+     * to the longest, in one forward without gradients (causal attention: the padding changes no
+     * row's scores); log softmax in float32 from the logits as computed (bf16 under CUDA autocast).
+     * The caller batches ({@code cpt eval --batch}).
+     */
+    @Override
+    public List<TokenScores> scoreTokens(List<int[]> sequences) {
+        if (sequences.isEmpty()) return List.of();
+        int rows = sequences.size();
+        int longest = 0;
+        int[] lengths = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            int n = sequences.get(i).length;
+            if (n < 2 || n > shape.contextLength() + 1) {
+                throw new IllegalArgumentException("sequence " + i + " has " + n + " tokens; scoring needs 2 to "
+                        + (shape.contextLength() + 1) + " (the model's context + 1)");
+            }
+            lengths[i] = n;
+            longest = Math.max(longest, n);
+        }
+        int positions = longest - 1;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment toks = a.allocate(ValueLayout.JAVA_INT, (long) rows * longest);
+            for (int r = 0; r < rows; r++) {
+                int[] s = sequences.get(r);
+                MemorySegment.copy(s, 0, toks, ValueLayout.JAVA_INT, (long) r * longest * Integer.BYTES, s.length);
+            }
+            MemorySegment lens = a.allocateFrom(ValueLayout.JAVA_INT, lengths);
+            MemorySegment logProbs = a.allocate(ValueLayout.JAVA_DOUBLE, (long) rows * positions);
+            MemorySegment greedy = a.allocate(ValueLayout.JAVA_INT, (long) rows * positions);
+            check("cpt_score_tokens", cpt_score_tokens(model, toks, lens, rows, longest, logProbs, greedy));
+            List<TokenScores> out = new ArrayList<>(rows);
+            for (int r = 0; r < rows; r++) {
+                int n = lengths[r] - 1;
+                double[] lp = new double[n];
+                boolean[] g = new boolean[n];
+                for (int i = 0; i < n; i++) {
+                    long at = (long) r * positions + i;
+                    lp[i] = logProbs.getAtIndex(ValueLayout.JAVA_DOUBLE, at);
+                    g[i] = greedy.getAtIndex(ValueLayout.JAVA_INT, at) != 0;
+                }
+                out.add(new TokenScores(lp, g));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The full forward's logits of one sequence (1 to the context's tokens), {@code [position][vocab]}:
+     * what the KV-cached {@link #decoder()} must reproduce one position at a time.
+     */
+    public float[][] forwardLogits(int[] sequence) {
+        int n = sequence.length;
+        if (n < 1 || n > shape.contextLength()) {
+            throw new IllegalArgumentException("the sequence has " + n + " tokens; the forward takes 1 to " + shape.contextLength());
+        }
+        int v = shape.vocabSize();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment toks = a.allocateFrom(ValueLayout.JAVA_INT, sequence);
+            MemorySegment logits = a.allocate(ValueLayout.JAVA_FLOAT, (long) n * v);
+            check("cpt_forward_logits", cpt_forward_logits(model, toks, n, logits));
+            float[][] out = new float[n][];
+            for (int i = 0; i < n; i++) {
+                out[i] = logits.asSlice((long) i * v * Float.BYTES, (long) v * Float.BYTES).toArray(ValueLayout.JAVA_FLOAT);
+            }
+            return out;
+        }
+    }
+
+    /** Decoders not yet closed: the engine closes them before its model goes (they point into it). */
+    private final java.util.Set<TorchDecoder> openDecoders = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A KV-cached decoder in the library (cpt_decoder_*): each layer's keys and values of the
+     * tokens fed so far stay on the device, and each new token runs one position's forward at its
+     * own position (gpt2's learned position, neox's rotary angle).
+     */
+    @Override
+    public Decoder decoder() {
+        if (closed) throw new IllegalStateException("the engine is closed");
+        TorchDecoder d = new TorchDecoder();
+        openDecoders.add(d);
+        return d;
+    }
+
+    private final class TorchDecoder implements Decoder {
+        private final Arena decoderArena = Arena.ofShared();
+        private final MemorySegment handle;
+        private final MemorySegment logitsOut;
+        private final float[] logits = new float[shape.vocabSize()];
+        private int length;
+        private boolean done;
+
+        TorchDecoder() {
+            MemorySegment out = decoderArena.allocate(ValueLayout.ADDRESS);
+            int code = cpt_decoder_create(model, out);
+            if (code != CPT_OK()) {
+                decoderArena.close();
+                check("cpt_decoder_create", code);
+            }
+            handle = out.get(ValueLayout.ADDRESS, 0);
+            logitsOut = decoderArena.allocate(ValueLayout.JAVA_FLOAT, shape.vocabSize());
+        }
+
+        @Override
+        public int contextLength() {
+            return shape.contextLength();
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        @Override
+        public float[] append(int token) {
+            if (done) throw new IllegalStateException("the decoder is closed");
+            if (length == shape.contextLength()) {
+                throw new IllegalStateException("the context of " + shape.contextLength() + " tokens is full");
+            }
+            if (token < 0 || token >= shape.vocabSize()) {
+                throw new IllegalArgumentException("token " + token + " is outside the model's vocabulary of " + shape.vocabSize());
+            }
+            check("cpt_decoder_append", cpt_decoder_append(handle, token, logitsOut));
+            MemorySegment.copy(logitsOut, ValueLayout.JAVA_FLOAT, 0, logits, 0, logits.length);
+            length++;
+            return logits;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (done) return;
+            done = true;
+            openDecoders.remove(this);
+            cpt_decoder_destroy(handle);
+            decoderArena.close();
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        for (TorchDecoder d : List.copyOf(openDecoders)) d.close();
         cpt_model_destroy(model);
         arena.close();
     }
