@@ -96,6 +96,9 @@ struct cpt_model {
     int64_t step = 0;
     torch::Tensor rotary_cos, rotary_sin;  // neox
     torch::Tensor alibi_slopes;            // mpt: [heads], fp32 on the device
+    // mpt: the last ALiBi + causal bias made (its length and dtype), shared by every layer's attention,
+    // so that the autograd graph keeps one, not one a layer (32 × 268 MB at LBS-7B's shape in bf16).
+    mutable torch::Tensor alibi_bias;
     // Several ranks (cpt_model_distribute): gradient buckets, and with ZeRO >= 1 the moments of this
     // rank's shard, which then replace exp_avg and exp_avg_sq (left empty).
     std::unique_ptr<cpt::DataParallel> dp;
@@ -288,12 +291,15 @@ torch::Tensor alibi_slopes(int64_t heads, double bias_max) {
  * a bf16 bias is most precise.
  */
 torch::Tensor alibi_causal_bias(const cpt_model &m, int64_t t, at::ScalarType dtype) {
+    const auto &cached = m.alibi_bias;
+    if (cached.defined() && cached.size(-1) == t && cached.scalar_type() == dtype) return cached;
     auto options = torch::TensorOptions().dtype(torch::kFloat32).device(m.device);
     auto pos = torch::arange(t, options);
     auto distance = pos.unsqueeze(0) - pos.unsqueeze(1);  // [T, T]: j - i
     auto bias = m.alibi_slopes.view({-1, 1, 1}) * distance.unsqueeze(0);
     bias = bias.masked_fill(distance.unsqueeze(0) > 0, -std::numeric_limits<float>::infinity());
-    return bias.unsqueeze(0).to(dtype);
+    m.alibi_bias = bias.unsqueeze(0).to(dtype);
+    return m.alibi_bias;
 }
 
 /** Causal self-attention of q, k, v [B, H, T, hd] with ALiBi: softmax(q k^T / sqrt(hd) + bias) v. */

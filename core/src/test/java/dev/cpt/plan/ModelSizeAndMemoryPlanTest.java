@@ -25,6 +25,15 @@ class ModelSizeAndMemoryPlanTest {
                 .isEqualTo(6.0 * 405_596_160L + 12.0 * 24 * 1024 * 2048);
     }
 
+    @Test
+    void mptKeepsGpt2sActivationsPlusOneSharedAlibiBias() {
+        MemoryPlan lbs = MemoryPlan.of(spec("lbs-7b", 1), MemoryPlan.Options.defaults());
+        double sbh = 2048.0 * 1 * 4096;
+        // 38·s·b·h a block even with the fused kernels (mpt's blocks run eager), the last norm's 6·s·b·h, and a·s² bf16 bias values
+        assertThat(lbs.activationBytes()).isEqualTo((long) (32 * 38 * sbh + 6 * sbh + 32.0 * 2048 * 2048 * 2));
+        assertThat(lbs.parameters()).isEqualTo(6_649_286_656L);
+    }
+
     static RunSpec spec(String preset, int micro) {
         return SpecReader.read("""
             { "name": "p", "model": { "preset": "%s" }, "batch": { "sequences": 1104, "seqLen": 2048, "microBatch": %d },
