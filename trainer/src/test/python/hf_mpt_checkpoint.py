@@ -18,6 +18,8 @@ heads that are not a power of two, the naive slopes 2^(-bias_max * i / heads)).
 
 usage: hf_mpt_checkpoint.py --out DIR --rows 1,2,3;4,5,6 [--alibi-bias-max 8] [--eps 1e-5]
        [--dtype F32|F16|BF16] [--head-saved] [--layers 2 --d 48 --heads 6 --ctx 24 --vocab 80 --seed 0]
+       hf_mpt_checkpoint.py --read DIR --rows ...   (a checkpoint someone else wrote, e.g. cpt export's:
+       its config.json and one F32 model.safetensors, read by hand; prints {"losses": [...]})
 """
 import argparse
 import json
@@ -146,9 +148,30 @@ def row_losses(w, rows, heads, rules):
     return out
 
 
+def read_checkpoint(directory):
+    """config.json and an F32 model.safetensors, parsed from the format by hand."""
+    with open(os.path.join(directory, "config.json")) as f:
+        config = json.load(f)
+    with open(os.path.join(directory, "model.safetensors"), "rb") as f:
+        raw = f.read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    w = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        assert e["dtype"] == "F32", name + " is " + e["dtype"]
+        start, end = e["data_offsets"]
+        data = raw[8 + n + start:8 + n + end]
+        values = struct.unpack("<%df" % ((end - start) // 4), data)
+        w[name] = torch.tensor(values, dtype=torch.float64).view(e["shape"])
+    return config, w
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--read", help="compute the losses of this checkpoint instead of writing one")
     ap.add_argument("--rows", required=True, help="token rows, ; between rows, , between tokens")
     ap.add_argument("--alibi-bias-max", type=float, default=8.0)
     ap.add_argument("--eps", type=float, default=1e-5)
@@ -161,6 +184,16 @@ def main():
     ap.add_argument("--vocab", type=int, default=80)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
+    if a.read:
+        config, w64 = read_checkpoint(a.read)
+        attn = config.get("attn_config", {})
+        assert config["model_type"] == "mpt" and config["no_bias"] and attn.get("alibi", True)
+        assert config.get("expansion_ratio", 4) == 4 and config.get("tie_word_embeddings", True)
+        rows = [[int(t) for t in r.split(",")] for r in a.rows.split(";")]
+        rules = {"alibi": True, "bias_max": attn.get("alibi_bias_max", 8), "naive": False,
+                 "eps": config.get("layer_norm_epsilon", 1e-5)}
+        print(json.dumps({"losses": row_losses(w64, rows, config["n_heads"], rules)}))
+        return
     os.makedirs(a.out, exist_ok=True)
     gen = torch.Generator().manual_seed(a.seed)
     w = random_weights(a, gen)

@@ -224,6 +224,28 @@ class HfMptCheckpointTest {
             assertThat(fromRun.evalLoss(HfNeoxCheckpointTest.all())).isEqualTo(loss);
             assertThat(fromExport.evalLoss(HfNeoxCheckpointTest.all())).isEqualTo(loss);
         }
+        // The export read by the script's own float64 MPT (its config.json and safetensors parsed by
+        // hand): the trained model's per-row losses, so what cpt writes means what MPT computes.
+        HfNeoxCheckpointTest.Result r = HfNeoxCheckpointTest.run(List.of(PYTHON, script().toString(), "--read", out.toString(),
+                "--rows", rowsArgument()));
+        assertThat(r.exit()).as("hf_mpt_checkpoint.py --read failed:\n%s", r.output()).isZero();
+        String[] lines = r.output().strip().split("\n");
+        JsonNode losses = Json.MAPPER.readTree(lines[lines.length - 1]).get("losses");
+        try (TorchEngine trainedEngine = engine("hf:" + out)) {
+            for (int i = 0; i < ROWS.length; i++) {
+                assertThat(trainedEngine.evalLoss(HfNeoxCheckpointTest.row(i))).as("exported model, row %d", i)
+                        .isCloseTo(losses.get(i).asDouble(), Offset.offset(1e-4));
+            }
+        }
+    }
+
+    static String rowsArgument() {
+        StringBuilder rows = new StringBuilder();
+        for (int[] r : ROWS) {
+            if (!rows.isEmpty()) rows.append(';');
+            for (int i = 0; i < r.length; i++) rows.append(i == 0 ? "" : ",").append(r[i]);
+        }
+        return rows.toString();
     }
 
     @Test
