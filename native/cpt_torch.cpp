@@ -1,4 +1,4 @@
-// cpt's torch engine: the gpt2 and neox models, AdamW and checkpoints over libtorch, behind the C
+// cpt's torch engine: the gpt2, neox and mpt models, AdamW and checkpoints over libtorch, behind the C
 // API of cpt_torch.h. Every entry point catches every C++ exception (see guarded()).
 #include "cpt_torch.h"
 
@@ -95,6 +95,10 @@ struct cpt_model {
     std::vector<torch::Tensor> steps;  // the fused kernel's per-tensor step counts (float, on the device)
     int64_t step = 0;
     torch::Tensor rotary_cos, rotary_sin;  // neox
+    torch::Tensor alibi_slopes;            // mpt: [heads], fp32 on the device
+    // mpt: the last ALiBi + causal bias made (its length and dtype), shared by every layer's attention,
+    // so that the autograd graph keeps one, not one a layer (32 × 268 MB at LBS-7B's shape in bf16).
+    mutable torch::Tensor alibi_bias;
     // Several ranks (cpt_model_distribute): gradient buckets, and with ZeRO >= 1 the moments of this
     // rank's shard, which then replace exp_avg and exp_avg_sq (left empty).
     std::unique_ptr<cpt::DataParallel> dp;
@@ -116,7 +120,9 @@ struct cpt_model {
 
     const torch::Tensor &p(const std::string &name) const { return params[index(name)]; }
 
-    std::string arch_name() const { return config.arch == CPT_ARCH_GPT2 ? "gpt2" : "neox"; }
+    std::string arch_name() const {
+        return config.arch == CPT_ARCH_GPT2 ? "gpt2" : config.arch == CPT_ARCH_MPT ? "mpt" : "neox";
+    }
 
     void add(const std::string &name, std::vector<int64_t> shape, double std, bool is_bias_or_norm_weight_one = false,
              bool ones = false) {
@@ -254,8 +260,97 @@ struct AutocastScope {
     }
 };
 
-/** Block i of the model: x plus its attention and MLP (sequential for gpt2, parallel for neox). */
+/*
+ * mpt (MosaicML's MPT, SlimPajama-DC's LBS-7B). Names are MptForCausalLM's without "transformer.":
+ * wte, blocks.N.{norm_1, attn.Wqkv, attn.out_proj, norm_2, ffn.up_proj, ffn.down_proj}, norm_f; no
+ * biases anywhere, the LayerNorms included; the head is wte. Positions come from ALiBi alone.
+ */
+
+/** A bias-free LayerNorm. ATen's own kernel (one pass, bias left out): cpt's fused layer_norms kernel wants a bias, so mpt runs eager here. */
+torch::Tensor mpt_norm(const cpt_model &m, const torch::Tensor &x, const std::string &prefix) {
+    return at::layer_norm(x, {m.config.d_model}, m.p(prefix + ".weight"), {}, m.config.layer_norm_eps);
+}
+
+/**
+ * MPT's ALiBi slopes (gen_slopes): 2^(-alibi_bias_max * i / n) for i = 1..n over n = the next power
+ * of two >= heads; when heads is not a power of two, the odd-indexed ones, then the even-indexed
+ * ones, the first heads of those.
+ */
+torch::Tensor alibi_slopes(int64_t heads, double bias_max) {
+    int64_t n = 1;
+    while (n < heads) n *= 2;
+    auto slopes = 1.0 / torch::pow(2.0, torch::arange(1, n + 1, torch::kFloat64) * (bias_max / static_cast<double>(n)));
+    if (n != heads) slopes = torch::cat({slopes.slice(0, 1, n, 2), slopes.slice(0, 0, n, 2)}).slice(0, 0, heads);
+    return slopes.to(torch::kFloat32);
+}
+
+/**
+ * The additive attention bias [1, H, T, T]: slope_h * (j - i) for key j <= query i (ALiBi: minus
+ * slope times distance), -inf above the diagonal (causal). MPT adds slope * (j - (T - 1)) instead,
+ * which differs by a constant per row that softmax cancels; this form is 0 on the diagonal, where
+ * a bf16 bias is most precise.
+ */
+torch::Tensor alibi_causal_bias(const cpt_model &m, int64_t t, at::ScalarType dtype) {
+    const auto &cached = m.alibi_bias;
+    if (cached.defined() && cached.size(-1) == t && cached.scalar_type() == dtype) return cached;
+    auto options = torch::TensorOptions().dtype(torch::kFloat32).device(m.device);
+    auto pos = torch::arange(t, options);
+    auto distance = pos.unsqueeze(0) - pos.unsqueeze(1);  // [T, T]: j - i
+    auto bias = m.alibi_slopes.view({-1, 1, 1}) * distance.unsqueeze(0);
+    bias = bias.masked_fill(distance.unsqueeze(0) > 0, -std::numeric_limits<float>::infinity());
+    m.alibi_bias = bias.unsqueeze(0).to(dtype);
+    return m.alibi_bias;
+}
+
+/** Causal self-attention of q, k, v [B, H, T, hd] with ALiBi: softmax(q k^T / sqrt(hd) + bias) v. */
+torch::Tensor alibi_attention(const cpt_model &m, const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v) {
+    int64_t t = q.size(2);
+#if TORCH_VERSION_MAJOR >= 2
+    // SDPA with an additive float mask (in q's dtype, as it requires): the memory-efficient kernel
+    // takes an arbitrary bias where flash attention takes none.
+    return at::scaled_dot_product_attention(q, k, v, alibi_causal_bias(m, t, q.scalar_type()), 0.0, false);
+#else
+    // libtorch 1.13 has no SDPA: the scores in eager ops (the fp32 bias promotes them to fp32 for softmax).
+    auto scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(3)));
+    scores = scores + alibi_causal_bias(m, t, torch::kFloat32);
+    return at::matmul(at::softmax(scores, -1).to(v.scalar_type()), v);
+#endif
+}
+
+/** mpt's block i: y = x + out_proj(attn(norm_1(x))); y + down_proj(gelu(up_proj(norm_2(y)))), every linear bias-free. */
+torch::Tensor mpt_block(const cpt_model &m, const torch::Tensor &x, int i) {
+    std::string l = "blocks." + std::to_string(i);
+    int64_t b = x.size(0), t = x.size(1), d = m.config.d_model, heads = m.config.heads, hd = d / heads;
+    auto qkv = at::linear(mpt_norm(m, x, l + ".norm_1"), m.p(l + ".attn.Wqkv.weight")).split(d, 2);  // q, k, v stacked
+    auto q = qkv[0].view({b, t, heads, hd}).transpose(1, 2);
+    auto k = qkv[1].view({b, t, heads, hd}).transpose(1, 2);
+    auto v = qkv[2].view({b, t, heads, hd}).transpose(1, 2);
+    auto a = alibi_attention(m, q, k, v).transpose(1, 2).contiguous().view({b, t, d});
+    auto y = x + at::linear(a, m.p(l + ".attn.out_proj.weight"));
+    auto h = gelu(m, at::linear(mpt_norm(m, y, l + ".norm_2"), m.p(l + ".ffn.up_proj.weight")));
+    return y + at::linear(h, m.p(l + ".ffn.down_proj.weight"));
+}
+
+/** mpt's parameters in the engine's order, initialised as gpt2's and neox's (norms one, residual projections scaled). */
+void add_mpt_parameters(cpt_model &m, double std, double residual) {
+    int64_t d = m.config.d_model, v = m.config.vocab_size;
+    m.add("wte.weight", {v, d}, std);
+    for (int i = 0; i < m.config.layers; i++) {
+        std::string p = "blocks." + std::to_string(i);
+        m.add(p + ".norm_1.weight", {d}, 0, false, true);
+        m.add(p + ".attn.Wqkv.weight", {3 * d, d}, std);
+        m.add(p + ".attn.out_proj.weight", {d, d}, residual);
+        m.add(p + ".norm_2.weight", {d}, 0, false, true);
+        m.add(p + ".ffn.up_proj.weight", {4 * d, d}, std);
+        m.add(p + ".ffn.down_proj.weight", {d, 4 * d}, residual);
+    }
+    m.add("norm_f.weight", {d}, 0, false, true);
+    m.alibi_slopes = alibi_slopes(m.config.heads, m.config.alibi_bias_max).to(m.device);
+}
+
+/** Block i of the model: x plus its attention and MLP (sequential for gpt2 and mpt, parallel for neox). */
 torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
+    if (m.config.arch == CPT_ARCH_MPT) return mpt_block(m, x, i);
     if (m.config.arch == CPT_ARCH_GPT2) {
         std::string l = "h." + std::to_string(i);
         auto y = x + self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
@@ -370,9 +465,11 @@ struct ShardedBlock : public torch::autograd::Function<ShardedBlock> {
 torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     int64_t t = rows.size(1) - 1;
     auto idx = rows.narrow(1, 0, t), targets = rows.narrow(1, 1, t);
-    bool gpt2 = m.config.arch == CPT_ARCH_GPT2;
+    bool gpt2 = m.config.arch == CPT_ARCH_GPT2, mpt = m.config.arch == CPT_ARCH_MPT;
     torch::Tensor x;
-    if (gpt2) {
+    if (mpt) {
+        x = at::embedding(m.p("wte.weight"), idx);  // no positions: ALiBi biases the attention instead
+    } else if (gpt2) {
         auto pos = torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(m.device));
         x = at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
     } else {
@@ -387,13 +484,15 @@ torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
                            : block(m, x, i);
         }
     }
-    if (m.config.fused_kernels && !gpt2) {
+    if (mpt) {
+        x = mpt_norm(m, x, "norm_f");
+    } else if (m.config.fused_kernels && !gpt2) {
         x = cpt::fused::layer_norms(x, m.p("final_layer_norm.weight"), m.p("final_layer_norm.bias"), torch::Tensor(),
                                     torch::Tensor(), compute_dtype(m), m.config.layer_norm_eps)[0];
     } else {
         x = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
     }
-    auto logits = at::linear(x, m.p(gpt2 ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
+    auto logits = at::linear(x, m.p(gpt2 || mpt ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
     if (m.config.fused_kernels) {
         // Never materialises fp32 logits: the kernels read the bf16 ones, once forward, once backward.
         return cpt::fused::cross_entropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
@@ -631,7 +730,8 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
     return guarded([&] {
         require(c != nullptr && out != nullptr, "config and out must not be null");
         *out = nullptr;
-        require(c->arch == CPT_ARCH_GPT2 || c->arch == CPT_ARCH_NEOX, "unknown architecture " + std::to_string(c->arch));
+        require(c->arch == CPT_ARCH_GPT2 || c->arch == CPT_ARCH_NEOX || c->arch == CPT_ARCH_MPT,
+                "unknown architecture " + std::to_string(c->arch));
         require(c->layers > 0 && c->d_model > 0 && c->heads > 0 && c->context_length > 0 && c->vocab_size > 0,
                 "layers, d_model, heads, context_length and vocab_size must be positive");
         require(c->d_model % c->heads == 0, "d_model " + std::to_string(c->d_model) + " is not divisible by heads " +
@@ -644,6 +744,11 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
         if (c->arch == CPT_ARCH_GPT2) {
             require(c->tie_word_embeddings == 1 && c->use_parallel_residual == 0,
                     "gpt2 has a tied head and sequential blocks: tie_word_embeddings 1, use_parallel_residual 0");
+        } else if (c->arch == CPT_ARCH_MPT) {
+            require(c->tie_word_embeddings == 1 && c->use_parallel_residual == 0,
+                    "mpt has a tied head and sequential blocks: tie_word_embeddings 1, use_parallel_residual 0");
+            require(c->alibi_bias_max > 0, "alibi_bias_max must be positive, not " + std::to_string(c->alibi_bias_max));
+            require(c->hidden_act == CPT_ACT_GELU_EXACT, "mpt's GELU is exact: hidden_act must be CPT_ACT_GELU_EXACT");
         } else {
             int64_t hd = c->d_model / c->heads, rot = static_cast<int64_t>(hd * c->rotary_pct);
             require(c->rotary_pct > 0 && c->rotary_pct <= 1, "rotary_pct " + std::to_string(c->rotary_pct) + " is not in (0, 1]");
@@ -691,7 +796,9 @@ int32_t cpt_model_create(const cpt_model_config *c, cpt_model **out) {
         torch::manual_seed(static_cast<uint64_t>(c->seed));
         int64_t d = c->d_model, v = c->vocab_size, l = c->layers;
         double std = 0.02, residual = 0.02 / std::sqrt(2.0 * static_cast<double>(l));
-        if (c->arch == CPT_ARCH_GPT2) {
+        if (c->arch == CPT_ARCH_MPT) {
+            add_mpt_parameters(*m, std, residual);
+        } else if (c->arch == CPT_ARCH_GPT2) {
             m->add("wte.weight", {v, d}, std);
             m->add("wpe.weight", {c->context_length, d}, std);
             for (int i = 0; i < l; i++) {
@@ -1195,7 +1302,7 @@ int32_t cpt_model_distribute(cpt_model *m, cpt_group *g, int32_t zero_stage, int
         // ZeRO-3's units: the parameters outside the blocks (0), and each block's (1 + b).
         std::vector<int> unit_of;
         for (auto &name : m->names) {
-            std::string prefix = m->config.arch == CPT_ARCH_GPT2 ? "h." : "layers.";
+            std::string prefix = m->config.arch == CPT_ARCH_GPT2 ? "h." : m->config.arch == CPT_ARCH_MPT ? "blocks." : "layers.";
             unit_of.push_back(name.rfind(prefix, 0) == 0 ? 1 + std::stoi(name.substr(prefix.size())) : 0);
         }
         m->dp = std::make_unique<cpt::DataParallel>(g->group, zero_stage, bucket_bytes, m->params, unit_of);

@@ -29,6 +29,8 @@ extern "C" {
 
 #define CPT_ARCH_GPT2 0
 #define CPT_ARCH_NEOX 1
+/* MPT (MosaicML, SlimPajama-DC's LBS-7B): ALiBi, no biases anywhere (LayerNorms too), sequential pre-norm blocks, tied head. */
+#define CPT_ARCH_MPT 2
 #define CPT_DEVICE_CPU 0
 #define CPT_DEVICE_CUDA 1
 #define CPT_PRECISION_FP32 0
@@ -79,6 +81,11 @@ typedef struct cpt_model_config {
     int32_t tie_word_embeddings;
     /* CPT_ACT_GELU_EXACT or CPT_ACT_GELU_TANH. */
     int32_t hidden_act;
+    /*
+     * mpt: ALiBi's slopes are 2^(-alibi_bias_max * i / n) for heads i = 1..n (MPT's default 8), with
+     * MPT's next-power-of-two rule when n is not a power of two. gpt2 and neox ignore it.
+     */
+    double alibi_bias_max;
 } cpt_model_config;
 
 /* Bytes the model's state holds now on this rank, by kind (counted from its tensors). */

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
             "Write the full-scale spec of a variant of a finished sweep: the same stages, mixtures, replay, optimizer "
                     + "resets and schedule shapes; the model, token budgets and batch from the flags; AdamW as in the paper "
                     + "(β1 0.9, β2 0.95, eps 1e-8, clip 1.0). Learning rates keep their ratio to the sweep's peak rate and "
-                    + "are scaled to the model's η_max (405m: 3e-4, 10b: 1.2e-4).",
+                    + "are scaled to the model's η_max (405m: 3e-4, 10b: 1.2e-4, lbs-7b: 1.8e-4).",
             "",
             "Then: cpt plan OUT.json --gpus N, and cpt train OUT.json --engine torch --device cuda."
         })
@@ -50,7 +50,7 @@ final class PromoteCommand implements Callable<Integer> {
     @Option(names = "--variant", required = true, paramLabel = "NAME", description = "The variant (with or without its @seed=N).")
     String variant;
 
-    @Option(names = "--model", defaultValue = "405m", paramLabel = "PRESET", description = "405m or 10b. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--model", defaultValue = "405m", paramLabel = "PRESET", description = "405m, 10b or lbs-7b. Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = "--tokens", required = true, split = ",", paramLabel = "KEY=N",

@@ -68,6 +68,21 @@ class PromoteAndPlanCommandTest {
     }
 
     @Test
+    void lbs7bPromotesAsMptAndIsPlannedWithMptsParameterCount() throws IOException {
+        Path out = tmp.resolve("lbs.json");
+        CliRun r = CliRun.run("promote", sweep().toString(), "--variant", "strong-1x@seed=2", "--model", "lbs-7b",
+                "--tokens", "pretrain=300e9,continue=200e9", "--gpus", "232", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode spec = Json.MAPPER.readTree(out.toFile());
+        assertThat(spec.at("/model/preset").asText()).isEqualTo("lbs-7b");
+        assertThat(spec.at("/stages/0/lr/max").asDouble()).isEqualTo(1.8e-4);  // SlimPajama-DC's η_max
+        CliRun plan = CliRun.run("plan", out.toString(), "--gpus", "232");
+        assertThat(plan.code()).as(plan.out()).isZero();
+        // MPT-7B's count: no biases, no positions, the head tied
+        assertThat(plan.out()).contains("6,649,286,656 parameters");
+    }
+
+    @Test
     void the10bDoesNotFitOneGpuAndThePlanSaysHowManyItNeeds() throws IOException {
         Path out = tmp.resolve("ten.json");
         CliRun r = CliRun.run("promote", sweep().toString(), "--variant", "strong-1x@seed=2", "--model", "10b",

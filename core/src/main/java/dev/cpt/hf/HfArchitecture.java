@@ -18,7 +18,7 @@ import java.util.Map;
 public interface HfArchitecture {
 
     /** The architectures cpt maps; {@link #forConfig} picks one by {@code architectures} or {@code model_type}. */
-    List<HfArchitecture> KNOWN = List.of(new Gpt2Architecture(), new NeoxArchitecture());
+    List<HfArchitecture> KNOWN = List.of(new Gpt2Architecture(), new NeoxArchitecture(), new MptArchitecture());
 
     /** transformers' class name, as config.json's {@code architectures} lists it (e.g. {@code GPT2LMHeadModel}). */
     String className();

@@ -32,6 +32,9 @@ import dev.cpt.spec.RunSpec;
  *       and nothing of the stacked projection (6) or of the rotation (2 + 2) stays behind; gpt2's
  *       blocks run eager ops, 38. Measured: 22.72 GiB against 22.73; 10.88 against 11.47 with
  *       checkpointing.</li>
+ *   <li>mpt keeps what gpt2 does (38, its fp32 mid-block residual, no rotation; its bias-free
+ *       LayerNorms run eager under the fused kernels too), plus the one ALiBi bias all its layers
+ *       share, a·s² elements (bf16 under autocast, fp32 otherwise); not measured.</li>
  *   <li>fp32: Korthikanti et al. 2022's s·b·h·(34 + 5·a·s/h) at 16-bit, doubled, the attention
  *       matrix included (not measured here).</li>
  * </ul>
@@ -111,6 +114,9 @@ public record MemoryPlan(Options options, long parameters, double flopsPerToken,
             double perLayer = 2 * sbh * (34 + 5.0 * s.heads() * seqLen / s.dModel());
             activations = o.activationCheckpointing() ? s.layers() * 4 * sbh + perLayer : s.layers() * perLayer;
         }
+        // mpt: the ALiBi + causal bias [1, a, s, s] the attention reads, one made per forward and kept
+        // once by the graph for every layer's backward (in the activations' dtype).
+        if (s.arch().equals("mpt")) activations += (double) s.heads() * seqLen * seqLen * (bf16 ? 2 : 4);
         long logits = (fused ? 4L : 12L) * seqLen * b * s.vocabSize();
         return new MemoryPlan(o, n, ModelSize.flopsPerToken(s, seqLen), weights, grads, moments, (long) activations, logits,
                 OVERHEAD, b, spec.batch().accumulationSteps());

@@ -31,11 +31,11 @@ import java.util.Map;
 public final class Promotion {
     private Promotion() {}
 
-    /** η_max of PAPER.md per model preset. */
-    public static final Map<String, Double> PAPER_MAX_LR = Map.of("405m", 3e-4, "10b", 1.2e-4);
+    /** η_max of PAPER.md per model preset (lbs-7b: SlimPajama-DC's 1.8e-4, PAPER.md §2). */
+    public static final Map<String, Double> PAPER_MAX_LR = Map.of("405m", 3e-4, "10b", 1.2e-4, "lbs-7b", 1.8e-4);
 
     /**
-     * @param model      {@code 405m} or {@code 10b}
+     * @param model      {@code 405m}, {@code 10b} or {@code lbs-7b}
      * @param tokens     each stage's budget, keyed by its name or by the one dataset it trains on
      * @param sequences  sequences per step (PAPER.md: 1104)
      * @param seqLen     tokens per sequence (2048)
@@ -47,7 +47,7 @@ public final class Promotion {
                           Map<String, String> data, long evalEvery) {
 
         public static Options paper(String model, Map<String, Long> tokens, Map<String, String> data) {
-            return new Options(model, tokens, 1104, 2048, model.equals("10b") ? 1 : 4, data, 1000);
+            return new Options(model, tokens, 1104, 2048, model.equals("405m") ? 4 : 1, data, 1000);
         }
     }
 

@@ -12,8 +12,8 @@ import java.util.TreeMap;
 public record ModelSpec(String preset, String arch, Integer layers, Integer dModel, Integer heads,
                         Integer contextLength, Integer vocabSize, String init) {
 
-    /** Architectures of DESIGN.md: {@code gpt2} (both engines) and {@code neox} (torch engine). */
-    public static final java.util.Set<String> ARCHS = java.util.Set.of("gpt2", "neox");
+    /** Architectures of DESIGN.md: {@code gpt2} (both engines), {@code neox} and {@code mpt} (torch engine). */
+    public static final java.util.Set<String> ARCHS = java.util.Set.of("gpt2", "neox", "mpt");
 
     /** A fully resolved model shape. */
     public record Shape(String arch, int layers, int dModel, int heads, int contextLength, int vocabSize) {
@@ -48,6 +48,11 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
         // of d 4608 (36 heads of 128) with NeoX's untied embeddings over 50,432 tokens make
         // 9,639,889,920 parameters (dev.cpt.plan.ModelSize), the stated 9.6B.
         m.put("10b", new Shape("neox", 36, 4608, 36, 2048, 50432));
+        // SlimPajama-DC's LBS-7B (MPT with ALiBi): 32 layers of d 4096 (32 heads of 128), MPT-7B's
+        // 50,432-token vocabulary; no biases, no positional embedding, tied head: 6,649,286,656 parameters.
+        m.put("lbs-7b", new Shape("mpt", 32, 4096, 32, 2048, 50432));
+        // MPT at toy size, for tests: 6 heads, not a power of two, so ALiBi's next-power-of-two rule runs.
+        m.put("toy-mpt", new Shape("mpt", 2, 96, 6, 64, 256));
         return java.util.Collections.unmodifiableMap(m);
     }
 
@@ -65,7 +70,7 @@ public record ModelSpec(String preset, String arch, Integer layers, Integer dMod
             return;
         }
         if (arch != null && !ARCHS.contains(arch)) {
-            p.add(Problems.child(path, "arch"), "unknown architecture \"" + arch + "\"; known: gpt2, neox");
+            p.add(Problems.child(path, "arch"), "unknown architecture \"" + arch + "\"; known: gpt2, neox, mpt");
         }
         if (base == null) {
             for (String e : java.util.List.of("layers", "dModel", "heads", "contextLength")) {

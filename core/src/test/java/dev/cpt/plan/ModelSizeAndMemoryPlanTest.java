@@ -16,10 +16,22 @@ class ModelSizeAndMemoryPlanTest {
         assertThat(ModelSize.parameters(new ModelSpec.Shape("neox", 24, 1024, 16, 2048, 50304))).isEqualTo(405_334_016L);
         assertThat(ModelSize.parameters(ModelSpec.PRESETS.get("405m"))).isEqualTo(405_596_160L);
         assertThat(ModelSize.parameters(ModelSpec.PRESETS.get("10b"))).isEqualTo(9_639_889_920L);
+        // MPT-7B's shape (LBS-7B's): no biases, no positions, tied head; MPT-7B's published 6,649,286,656
+        assertThat(ModelSize.parameters(ModelSpec.PRESETS.get("lbs-7b"))).isEqualTo(6_649_286_656L);
+        assertThat(ModelSize.layerParameters(ModelSpec.PRESETS.get("lbs-7b"))).isEqualTo(12L * 4096 * 4096 + 2 * 4096);
         // GPT-2 small (124M with tied head and 1024 positions)
         assertThat(ModelSize.parameters(new ModelSpec.Shape("gpt2", 12, 768, 12, 1024, 50257))).isEqualTo(124_439_808L);
         assertThat(ModelSize.flopsPerToken(ModelSpec.PRESETS.get("405m"), 2048))
                 .isEqualTo(6.0 * 405_596_160L + 12.0 * 24 * 1024 * 2048);
+    }
+
+    @Test
+    void mptKeepsGpt2sActivationsPlusOneSharedAlibiBias() {
+        MemoryPlan lbs = MemoryPlan.of(spec("lbs-7b", 1), MemoryPlan.Options.defaults());
+        double sbh = 2048.0 * 1 * 4096;
+        // 38·s·b·h a block even with the fused kernels (mpt's blocks run eager), the last norm's 6·s·b·h, and a·s² bf16 bias values
+        assertThat(lbs.activationBytes()).isEqualTo((long) (32 * 38 * sbh + 6 * sbh + 32.0 * 2048 * 2048 * 2));
+        assertThat(lbs.parameters()).isEqualTo(6_649_286_656L);
     }
 
     static RunSpec spec(String preset, int micro) {

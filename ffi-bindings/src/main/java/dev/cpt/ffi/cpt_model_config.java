@@ -37,7 +37,8 @@ public final class cpt_model_config {
             cpt_torch_h.C_INT.withName("use_parallel_residual"),
             cpt_torch_h.C_INT.withName("tie_word_embeddings"),
             cpt_torch_h.C_INT.withName("hidden_act"),
-            MemoryLayout.paddingLayout(4)
+            MemoryLayout.paddingLayout(4),
+            cpt_torch_h.C_DOUBLE.withName("alibi_bias_max")
     ).withName("cpt_model_config");
 
     public static GroupLayout layout() {
@@ -100,6 +101,8 @@ public final class cpt_model_config {
     private static final long tie_word_embeddings$OFFSET = offset("tie_word_embeddings");
     private static final OfInt hidden_act$LAYOUT = intField("hidden_act");
     private static final long hidden_act$OFFSET = offset("hidden_act");
+    private static final OfDouble alibi_bias_max$LAYOUT = (OfDouble) $LAYOUT.select(groupElement("alibi_bias_max"));
+    private static final long alibi_bias_max$OFFSET = offset("alibi_bias_max");
 
     public static int arch(MemorySegment s) { return s.get(arch$LAYOUT, arch$OFFSET); }
     public static void arch(MemorySegment s, int v) { s.set(arch$LAYOUT, arch$OFFSET, v); }
@@ -145,4 +148,6 @@ public final class cpt_model_config {
     public static void tie_word_embeddings(MemorySegment s, int v) { s.set(tie_word_embeddings$LAYOUT, tie_word_embeddings$OFFSET, v); }
     public static int hidden_act(MemorySegment s) { return s.get(hidden_act$LAYOUT, hidden_act$OFFSET); }
     public static void hidden_act(MemorySegment s, int v) { s.set(hidden_act$LAYOUT, hidden_act$OFFSET, v); }
+    public static double alibi_bias_max(MemorySegment s) { return s.get(alibi_bias_max$LAYOUT, alibi_bias_max$OFFSET); }
+    public static void alibi_bias_max(MemorySegment s, double v) { s.set(alibi_bias_max$LAYOUT, alibi_bias_max$OFFSET, v); }
 }

@@ -80,6 +80,12 @@ public final class cpt_torch_h {
         return CPT_ARCH_NEOX;
     }
 
+    private static final int CPT_ARCH_MPT = 2;
+
+    public static int CPT_ARCH_MPT() {
+        return CPT_ARCH_MPT;
+    }
+
     private static final int CPT_DEVICE_CPU = 0;
 
     public static int CPT_DEVICE_CPU() {

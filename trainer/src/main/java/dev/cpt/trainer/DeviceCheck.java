@@ -43,6 +43,7 @@ public final class DeviceCheck {
         ModelSpec.Shape[] shapes = {
             ModelSpec.PRESETS.get("toy-s"),
             new ModelSpec.Shape("neox", 2, 128, 4, 128, 256),  // the 405m architecture at toy size
+            ModelSpec.PRESETS.get("toy-mpt"),  // LBS-7B's architecture (ALiBi through SDPA's float mask on CUDA), 6 heads
         };
         for (ModelSpec.Shape shape : shapes) {
             Batch[] batches = batches(shape, 8, 64);

@@ -124,7 +124,11 @@ public final class TorchEngine implements Engine {
             case AUTO -> device == Device.CUDA && precision == Precision.BF16 && fusedKernelsAvailable();
         };
         MemorySegment config = cpt_model_config.allocate(arena);
-        cpt_model_config.arch(config, s.arch().equals("neox") ? CPT_ARCH_NEOX() : CPT_ARCH_GPT2());
+        cpt_model_config.arch(config, switch (s.arch()) {
+            case "neox" -> CPT_ARCH_NEOX();
+            case "mpt" -> CPT_ARCH_MPT();
+            default -> CPT_ARCH_GPT2();
+        });
         cpt_model_config.layers(config, s.layers());
         cpt_model_config.d_model(config, s.dModel());
         cpt_model_config.heads(config, s.heads());
@@ -146,6 +150,7 @@ public final class TorchEngine implements Engine {
         cpt_model_config.use_parallel_residual(config, settings.parallelResidual() ? 1 : 0);
         cpt_model_config.tie_word_embeddings(config, settings.tiedEmbeddings() ? 1 : 0);
         cpt_model_config.hidden_act(config, settings.exactGelu() ? CPT_ACT_GELU_EXACT() : CPT_ACT_GELU_TANH());
+        cpt_model_config.alibi_bias_max(config, settings.alibiBiasMax());
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         check("cpt_model_create", cpt_model_create(config, out));
         model = out.get(ValueLayout.ADDRESS, 0);

@@ -108,7 +108,7 @@ class DataParallelTest {
 
     @Test
     void twoRanksTrainAsOneAtEveryZeroStage() throws Exception {
-        for (String arch : List.of("gpt2", "neox")) {
+        for (String arch : List.of("gpt2", "neox", "mpt")) {
             double[][] one;
             try (TorchEngine e = engine(arch)) {
                 one = train(e, 0, STEPS);

@@ -107,7 +107,7 @@ class TorchEngineTest {
 
     @Test
     void activationCheckpointingChangesMemoryNotTheStep() {
-        for (String arch : new String[] {"gpt2", "neox"}) {
+        for (String arch : new String[] {"gpt2", "neox", "mpt"}) {
             RunPlan plan = RunPlan.of(spec(arch, 2));
             try (TorchEngine plain = TorchEngine.create(plan, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, false, 1);
                  TorchEngine recomputed = TorchEngine.create(plan, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, true, 1)) {
@@ -124,7 +124,7 @@ class TorchEngineTest {
      */
     @Test
     void fusedOpsTrainAsEagerOpsDo() {
-        for (String arch : new String[] {"gpt2", "neox"}) {
+        for (String arch : new String[] {"gpt2", "neox", "mpt"}) {
             for (boolean checkpointing : new boolean[] {false, true}) {
                 RunPlan plan = RunPlan.of(spec(arch, 2));
                 var eager = TorchEngine.Options.of(TorchEngine.Device.CPU, TorchEngine.Precision.FP32, 1)
