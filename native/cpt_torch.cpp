@@ -1334,8 +1334,8 @@ namespace {
 
 /** Scoring and decoding read the model's whole tensors, of an architecture whose embedding and head they know. */
 void require_scorable(const cpt_model &m, const char *call) {
-    require(m.config.arch == CPT_ARCH_GPT2 || m.config.arch == CPT_ARCH_NEOX,
-            std::string(call) + " runs gpt2 and neox models, not " + m.arch_name());
+    require(m.config.arch == CPT_ARCH_GPT2 || m.config.arch == CPT_ARCH_NEOX || m.config.arch == CPT_ARCH_MPT,
+            std::string(call) + " runs gpt2, neox and mpt models, not " + m.arch_name());
     require(!m.sharded_weights(), std::string(call) + ": under ZeRO-3 no rank holds whole tensors; score on one rank's model");
 }
 
@@ -1352,11 +1352,13 @@ torch::Tensor embed_tokens(const cpt_model &m, const torch::Tensor &idx, int64_t
         auto pos = torch::arange(start, start + idx.size(1), torch::TensorOptions().dtype(torch::kLong).device(m.device));
         return at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
     }
-    return at::embedding(m.p("embed_in.weight"), idx);
+    // mpt has no position embedding: ALiBi carries the positions inside attention.
+    return at::embedding(m.p(m.config.arch == CPT_ARCH_MPT ? "wte.weight" : "embed_in.weight"), idx);
 }
 
 /** The logits of the blocks' output x: the final LayerNorm, then the head (tied or not). */
 torch::Tensor head_logits(const cpt_model &m, const torch::Tensor &x) {
+    if (m.config.arch == CPT_ARCH_MPT) return at::linear(mpt_norm(m, x, "norm_f"), m.p("wte.weight"));
     bool gpt2 = m.config.arch == CPT_ARCH_GPT2;
     auto h = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
     return at::linear(h, m.p(gpt2 ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
@@ -1379,14 +1381,21 @@ torch::Tensor rotary_at(const cpt_model &m, const torch::Tensor &x, int64_t pos)
     return torch::cat({parts[0] * cos + rotated_half * sin, parts[1]}, -1);
 }
 
+/** The architecture's linear layer: mpt's have no bias. */
+torch::Tensor arch_linear(const cpt_model &m, const torch::Tensor &x, const std::string &prefix) {
+    return m.config.arch == CPT_ARCH_MPT ? at::linear(x, m.p(prefix + ".weight")) : linear(m, x, prefix);
+}
+
 /**
  * Self-attention of one new token h [1, 1, d] at position d.length: its key and value go into the
  * layer's cache, and its query attends to every cached position (all earlier or its own: no mask).
+ * neox rotates q and k at the position; mpt adds ALiBi's slope_h * (j - pos) to the scores, the row
+ * pos of alibi_causal_bias.
  */
 torch::Tensor cached_attention(const cpt_model &m, cpt_decoder &dec, int layer, const torch::Tensor &h, const std::string &qkv_name,
                                const std::string &out_name, bool rope) {
     int64_t d = m.config.d_model, heads = m.config.heads, hd = d / heads, pos = dec.length;
-    auto qkv = linear(m, h, qkv_name).split(d, 2);
+    auto qkv = arch_linear(m, h, qkv_name).split(d, 2);
     auto q = qkv[0].view({1, 1, heads, hd}).transpose(1, 2);
     auto k = qkv[1].view({1, 1, heads, hd}).transpose(1, 2);
     auto v = qkv[2].view({1, 1, heads, hd}).transpose(1, 2);
@@ -1403,12 +1412,22 @@ torch::Tensor cached_attention(const cpt_model &m, cpt_decoder &dec, int layer, 
     values.narrow(2, pos, 1).copy_(v);
     auto seen_k = keys.narrow(2, 0, pos + 1), seen_v = values.narrow(2, 0, pos + 1);
     auto scores = at::matmul(q, seen_k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
-    auto y = at::matmul(at::softmax(scores, -1), seen_v).transpose(1, 2).contiguous().view({1, 1, d});
-    return linear(m, y, out_name);
+    if (m.config.arch == CPT_ARCH_MPT) {
+        auto distance = torch::arange(-pos, 1, torch::TensorOptions().dtype(torch::kFloat32).device(m.device));  // j - pos, j = 0..pos
+        scores = scores + m.alibi_slopes.view({1, heads, 1, 1}) * distance.view({1, 1, 1, pos + 1});
+    }
+    auto y = at::matmul(at::softmax(scores, -1).to(seen_v.scalar_type()), seen_v).transpose(1, 2).contiguous().view({1, 1, d});
+    return arch_linear(m, y, out_name);
 }
 
 /** Block i for one new token: block()'s layers (its eager form) with cached_attention. */
 torch::Tensor cached_block(const cpt_model &m, cpt_decoder &dec, const torch::Tensor &x, int i) {
+    if (m.config.arch == CPT_ARCH_MPT) {
+        std::string l = "blocks." + std::to_string(i);
+        auto y = x + cached_attention(m, dec, i, mpt_norm(m, x, l + ".norm_1"), l + ".attn.Wqkv", l + ".attn.out_proj", false);
+        auto h = gelu(m, at::linear(mpt_norm(m, y, l + ".norm_2"), m.p(l + ".ffn.up_proj.weight")));
+        return y + at::linear(h, m.p(l + ".ffn.down_proj.weight"));
+    }
     if (m.config.arch == CPT_ARCH_GPT2) {
         std::string l = "h." + std::to_string(i);
         auto y = x + cached_attention(m, dec, i, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);

@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
                     + "Generative (triviaqa, nq_open): a greedy generation with the KV cache, cut at the first \"\\n\", \".\" "
                     + "or \",\", stripped, then exact match (case and punctuation ignored; nq_open also drops articles) against "
                     + "any of the answers. The harness's prompts, token split and standard errors. Runs on the simulator "
-                    + "(gpt2 models) or, with --engine torch, on libtorch (gpt2 and neox; --device cuda, --precision bf16).",
+                    + "(gpt2 models) or, with --engine torch, on libtorch (gpt2, neox and mpt; --device cuda, --precision bf16).",
             "",
             "Tasks (JSON Lines in each dataset's own layout): hellaswag, arc_easy, arc_challenge, openbookqa, piqa, "
                     + "mmlu, truthfulqa_mc1, truthfulqa_mc2, lambada; triviaqa (rc.nocontext: question, answer.aliases), "
@@ -118,7 +118,7 @@ final class EvalCommand implements Callable<Integer> {
     int threads;
 
     @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
-            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2 and neox models, --device, --precision). "
+            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2, neox and mpt models, --device, --precision). "
                     + "Default: ${DEFAULT-VALUE}.")
     Engines.Kind engine;
 

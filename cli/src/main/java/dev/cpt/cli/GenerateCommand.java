@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
             "Continue a prompt with a trained model: tokens are drawn one at a time with a KV cache (each new token costs one "
                     + "position's forward), by transformers' sampling rules (temperature, then top-k, then top-p), until "
                     + "--max-tokens are drawn, the end-of-text token is drawn, or the model's context is full. Runs on the "
-                    + "simulator (gpt2 models) or, with --engine torch, on libtorch (gpt2 and neox; --device cuda, --precision bf16).",
+                    + "simulator (gpt2 models) or, with --engine torch, on libtorch (gpt2, neox and mpt; --device cuda, --precision bf16).",
             "",
             "Prints the prompt and its continuation (with --json: one JSON object with the token ids and why it stopped); "
                     + "the number of tokens, why it stopped and the seed go to stderr. Temperature 0 is greedy (top-k and top-p "
@@ -73,7 +73,7 @@ final class GenerateCommand implements Callable<Integer> {
     int threads;
 
     @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
-            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2 and neox models, --device, --precision). "
+            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2, neox and mpt models, --device, --precision). "
                     + "Default: ${DEFAULT-VALUE}.")
     Engines.Kind engine;
 

@@ -577,6 +577,17 @@ public final class TorchEngine implements Engine {
         }
     }
 
+    /** Scoring reads whole tensors: every engine but a ZeRO-3 rank's (each of the others scores alike; rank 0 writes). */
+    @Override
+    public boolean canScoreTokens() {
+        return group == null || zeroStage < 3;
+    }
+
+    @Override
+    public boolean canDecode() {
+        return canScoreTokens();
+    }
+
     /**
      * Per-position log-probabilities for cpt eval: the rows go to the library together, right-padded
      * to the longest, in one forward without gradients (causal attention: the padding changes no
