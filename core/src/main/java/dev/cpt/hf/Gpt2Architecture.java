@@ -1,5 +1,7 @@
 package dev.cpt.hf;
 
+import static dev.cpt.hf.ConfigFields.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -83,13 +85,6 @@ final class Gpt2Architecture implements HfArchitecture {
     private static void refuseIf(JsonNode config, Path file, String field, boolean value, String why) throws IOException {
         JsonNode n = config.get(field);
         if (n != null && n.isBoolean() && n.asBoolean() == value) throw new IOException(file + ": " + field + " " + value + ": " + why);
-    }
-
-    private static int whole(JsonNode config, Path file, String field) throws IOException {
-        JsonNode n = config.get(field);
-        if (n == null || n.isNull()) throw new IOException(file + ": lacks " + field);
-        if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0) throw new IOException(file + ": " + field + " " + n + " is not a positive whole number");
-        return n.asInt();
     }
 
     @Override

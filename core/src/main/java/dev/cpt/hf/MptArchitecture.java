@@ -1,5 +1,7 @@
 package dev.cpt.hf;
 
+import static dev.cpt.hf.ConfigFields.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -100,31 +102,6 @@ final class MptArchitecture implements HfArchitecture {
         double eps = number(config, file, "", "layer_norm_epsilon", 1e-5);
         if (!(eps > 0)) throw new IOException(file + ": layer_norm_epsilon " + eps + " is not positive");
         return new ArchSettings(0, 0, false, eps, true, true, biasMax);
-    }
-
-    private static double number(JsonNode node, Path file, String path, String field, double fallback) throws IOException {
-        JsonNode n = node.get(field);
-        if (n == null || n.isNull()) return fallback;
-        if (!n.isNumber()) throw new IOException(file + ": " + path + field + " " + n + " is not a number");
-        return n.asDouble();
-    }
-
-    private static boolean bool(JsonNode config, Path file, String field, boolean fallback) throws IOException {
-        return bool(config, file, "", field, fallback);
-    }
-
-    private static boolean bool(JsonNode node, Path file, String path, String field, boolean fallback) throws IOException {
-        JsonNode n = node.get(field);
-        if (n == null || n.isNull()) return fallback;
-        if (!n.isBoolean()) throw new IOException(file + ": " + path + field + " " + n + " is not true or false");
-        return n.asBoolean();
-    }
-
-    private static int whole(JsonNode config, Path file, String field) throws IOException {
-        JsonNode n = config.get(field);
-        if (n == null || n.isNull()) throw new IOException(file + ": lacks " + field);
-        if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0) throw new IOException(file + ": " + field + " " + n + " is not a positive whole number");
-        return n.asInt();
     }
 
     @Override
