@@ -77,7 +77,7 @@ final class ModelSource {
         }
         Path path = Path.of(text.startsWith("run:") ? text.substring(4) : text);
         Checkpoint c = findCheckpoint(path);
-        RunSpec spec = SpecReader.read(c.runDir().resolve("spec.json"));
+        RunSpec spec = SpecReader.readStored(c.runDir().resolve("spec.json"));
         return new ModelSource(text, c, spec, null, spec.model().shape());
     }
 

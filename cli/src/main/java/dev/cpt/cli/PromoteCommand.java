@@ -82,7 +82,7 @@ final class PromoteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        RunSpec source = SpecReader.read(findRun().resolve("spec.json"));
+        RunSpec source = SpecReader.readStored(findRun().resolve("spec.json"));
         String[] bl = batch.toLowerCase(Locale.ROOT).split("x");
         int sequences, seqLen;
         try {

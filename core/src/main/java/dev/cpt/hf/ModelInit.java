@@ -88,7 +88,7 @@ public record ModelInit(Kind kind, Path dir) {
         Path spec = runDir().resolve("spec.json");
         if (!Files.isRegularFile(spec)) throw new IOException(runDir() + ": has no spec.json (the run's spec gives its model's shape)");
         try {
-            return dev.cpt.spec.SpecReader.read(spec);
+            return dev.cpt.spec.SpecReader.readStored(spec);
         } catch (RuntimeException e) {
             throw new IOException(spec + ": " + e.getMessage(), e);
         }

@@ -36,7 +36,7 @@ public final class RunReport {
     public static Path write(Path runDir) throws IOException {
         Path specFile = runDir.resolve("spec.json");
         if (!Files.exists(specFile)) throw new IOException(runDir + " holds no run: it has no spec.json");
-        RunPlan plan = RunPlan.of(SpecReader.read(Files.readString(specFile), specFile.toString()), specFile.toString());
+        RunPlan plan = RunPlan.of(SpecReader.readStored(specFile), specFile.toString());
         Path summaryFile = runDir.resolve("summary.json");
         RunSummary summary = Files.exists(summaryFile) ? Json.MAPPER.readValue(summaryFile.toFile(), RunSummary.class) : null;
         return write(runDir, plan, summary, MetricsLog.read(runDir.resolve("metrics.jsonl")));

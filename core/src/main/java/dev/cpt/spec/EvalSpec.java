@@ -58,6 +58,7 @@ public record EvalSpec(Long every, Integer batches, Map<String, String> tasks) {
                 p.addUnlessCovered(at, "missing: the " + name + " items' JSON Lines file");
                 return;
             }
+            if (!p.readsFiles()) return;
             try {
                 TaskFile.read(task, Path.of(file), null);
             } catch (TaskFile.TaskFileException e) {

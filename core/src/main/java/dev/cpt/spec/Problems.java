@@ -18,6 +18,24 @@ public final class Problems {
     }
 
     private final List<Problem> problems = new ArrayList<>();
+    private final boolean readsFiles;
+
+    public Problems() {
+        this(true);
+    }
+
+    /**
+     * {@code readsFiles} false: the checks that read other files (the model's init, the benchmark
+     * task files) are left out, for a spec a run stored, which is read back from anywhere.
+     */
+    public Problems(boolean readsFiles) {
+        this.readsFiles = readsFiles;
+    }
+
+    /** Whether checks that read the files a spec names are made. */
+    public boolean readsFiles() {
+        return readsFiles;
+    }
 
     public void add(String path, String message) {
         problems.add(new Problem(path, message));

@@ -47,7 +47,21 @@ public final class SpecReader {
 
     /** Reads and validates; {@code source} names the spec in messages. */
     public static RunSpec read(String json, String source) {
-        Problems problems = new Problems();
+        return read(json, source, true).withInitShape();
+    }
+
+    /**
+     * A run's own {@code spec.json} (as {@code cpt eval}, {@code cpt export}, the report and a
+     * {@code run:} init read it back): validated like any spec but without reading the files it
+     * names, whose relative paths were the training's working directory's. Its model's shape is
+     * already written out from its init.
+     */
+    public static RunSpec readStored(Path file) {
+        return read(readText(file), file.toString(), false);
+    }
+
+    private static RunSpec read(String json, String source, boolean readsFiles) {
+        Problems problems = new Problems(readsFiles);
         RunSpec spec = parse(json, source, problems);
         if (spec == null) {
             if (problems.isEmpty()) problems.add("", "the spec is empty (null)");
@@ -55,7 +69,7 @@ public final class SpecReader {
         }
         spec.validate(problems);
         if (!problems.isEmpty()) throw new SpecException(source, problems.all());
-        return spec.withInitShape();
+        return spec;
     }
 
     /** Binds JSON to a spec, recording binding problems instead of stopping at the first. */

@@ -42,6 +42,26 @@ class SpecReaderTest {
     }
 
     @Test
+    void aRunsStoredSpecIsReadBackWithoutTheFilesItNamesWhichANewSpecMustHave(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        // As a run stored it: its init's shape written out, its paths relative to where it trained.
+        String stored = VALID.replace("\"model\": { \"preset\": \"toy-s\" }",
+                        "\"model\": { \"init\": \"hf:models/pythia-tiny\", \"arch\": \"neox\", \"layers\": 2, \"dModel\": 32,"
+                                + " \"heads\": 4, \"contextLength\": 128, \"vocabSize\": 80 }")
+                .replace("\"stages\": [", "\"eval\": { \"tasks\": { \"hellaswag\": \"eval/hellaswag.jsonl\" } }, \"stages\": [");
+        List<Problems.Problem> fresh = problems(stored);
+        assertThat(fresh).extracting(Problems.Problem::path).containsExactlyInAnyOrder("model.init", "eval.tasks.hellaswag");
+        java.nio.file.Path file = java.nio.file.Files.writeString(tmp.resolve("spec.json"), stored);
+        RunSpec spec = SpecReader.readStored(file);
+        assertThat(spec.model().shape()).isEqualTo(new ModelSpec.Shape("neox", 2, 32, 4, 128, 80));
+        assertThat(spec.eval().tasks()).containsEntry("hellaswag", "eval/hellaswag.jsonl");
+        // Everything that needs no file is still checked.
+        java.nio.file.Files.writeString(file, stored.replace("\"fraction\": 0.25", "\"fraction\": 1.5"));
+        assertThatThrownBy(() -> SpecReader.readStored(file)).isInstanceOf(SpecException.class)
+                .hasMessageContaining("stages[1].replay.fraction");
+    }
+
+    @Test
     void readsAValidSpecWithItsDefaults() {
         RunSpec spec = SpecReader.read(VALID, "valid.json");
 
