@@ -143,6 +143,32 @@ class TrainEvalTasksTest {
     }
 
     @Test
+    void theTorchEngineScoresItsRunsStageEndsAsCptEvalDoes() throws IOException {
+        boolean ci = "1".equals(System.getenv("CPT_CI"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.cpt.ffi.NativeLibrary.present() || ci,
+                "libcpt_torch.so is not built (native/build.sh needs libtorch-dev)");
+        Path specFile = Files.writeString(tmp.resolve("torch-tasks.json"), spec("torch-tasks", tasksJson(List.of("hellaswag", "lambada"))));
+        Path torchRun = tmp.resolve("torch-run");
+        CliRun t = CliRun.run("train", specFile.toString(), "--out", torchRun.toString(), "--engine", "torch", "--threads", "1");
+        assertThat(t.code()).as(t.err()).isZero();
+        JsonNode tasks = JSON.readTree(torchRun.resolve("summary.json").toFile()).get("tasks");
+        Path out = tmp.resolve("torch-eval-pretrain");
+        List<String> args = new ArrayList<>(List.of("eval", torchRun.resolve("checkpoints/step-00000010").toString(), "--engine", "torch",
+                "--threads", "1", "--out", out.toString()));
+        args.addAll(EvalCommandTest.taskArgs(List.of("hellaswag", "lambada")));
+        CliRun r = CliRun.run(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode results = JSON.readTree(out.resolve("results.json").toFile()).get("results");
+        for (String task : List.of("hellaswag", "lambada")) {
+            for (String k : List.of("acc,none", task.equals("lambada") ? "perplexity,none" : "acc_norm,none")) {
+                assertThat(tasks.at("/" + task + "/stageEnd/pretrain").get(k).asDouble()).as("%s %s, torch engine", task, k)
+                        .isEqualTo(results.get(task).get(k).asDouble());
+            }
+        }
+        assertThat(tasks.at("/lambada/start/perplexity,none").asDouble()).isNotEqualTo(tasks.at("/lambada/end/perplexity,none").asDouble());
+    }
+
+    @Test
     void badTaskEntriesAreNamedByTheirPathBeforeAnythingRuns() throws IOException {
         Path bad = Files.writeString(tmp.resolve("bad.jsonl"), "{\"question\": \"x\"}\n");
         String tasks = "{ \"hellaswg\": \"" + EvalCommandTest.items("hellaswag") + "\", \"arc_easy\": \"" + tmp.resolve("nope.jsonl")
