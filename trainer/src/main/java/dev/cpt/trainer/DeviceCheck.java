@@ -18,7 +18,10 @@ import java.util.SplittableRandom;
  * steps (the bar the CPU engine meets against the simulator), bf16 autocast within 0.05, and a run
  * saved at step 10 and resumed on the device must continue as the uninterrupted one did within
  * 1e-4 (CUDA's atomics make it close, not bitwise). On CUDA with libtorch >= 2.1 this compares the
- * fused AdamW kernel with the per-tensor optimizer the CPU runs.
+ * fused AdamW kernel with the per-tensor optimizer the CPU runs. Scoring and decoding (cpt eval,
+ * cpt generate) are checked too: per-position log-probabilities on the device against the CPU's
+ * (fp32 within 1e-4, bf16 within 0.1), and the KV-cached decoder's logits against the same device's
+ * full forwards (fp32 within 1e-4, bf16 within 0.1: the cache holds bf16 keys and values).
  *
  * <p>Usage: {@code DeviceCheck [cuda|cpu]}; prints one JSON line per check and exits 1 if any fails.
  */
@@ -69,6 +72,56 @@ public final class DeviceCheck {
             }
             checks.add(new Check(shape.arch() + " fp32 " + name(device) + " resumed at step 10 vs uninterrupted",
                     maxDiff(fp32, resumed(shape, device, batches, scratch)), 1e-4));
+            checks.addAll(scoringAndDecoding(shape, device));
+        }
+        return checks;
+    }
+
+    /** Rows of the batches' patterns, of three lengths, to score. */
+    private static List<int[]> scoringRows(ModelSpec.Shape shape) {
+        int[] t = batches(shape, 1, 64)[0].tokens();
+        return List.of(java.util.Arrays.copyOf(t, 65), java.util.Arrays.copyOf(t, 40), java.util.Arrays.copyOf(t, 2));
+    }
+
+    private static double[] logProbs(TorchEngine e, List<int[]> rows) {
+        List<Double> all = new ArrayList<>();
+        for (var s : e.scoreTokens(rows)) for (double lp : s.logProbs()) all.add(lp);
+        return all.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** The cached decoder's logits of every position of {@code tokens}, against the full forward's on the same engine. */
+    private static double cachedAgainstFull(TorchEngine e, int[] tokens) {
+        float[][] full = e.forwardLogits(tokens);
+        double max = 0;
+        try (var decoder = e.decoder()) {
+            for (int i = 0; i < tokens.length; i++) {
+                float[] cached = decoder.append(tokens[i]);
+                for (int v = 0; v < cached.length; v++) {
+                    double d = Math.abs(cached[v] - full[i][v]);
+                    if (!(d <= max)) max = d;
+                }
+            }
+        }
+        return max;
+    }
+
+    private static List<Check> scoringAndDecoding(ModelSpec.Shape shape, TorchEngine.Device device) {
+        List<Check> checks = new ArrayList<>();
+        List<int[]> rows = scoringRows(shape);
+        int[] tokens = java.util.Arrays.copyOf(rows.getFirst(), 48);
+        double[] cpu;
+        try (TorchEngine e = engine(shape, TorchEngine.Device.CPU, TorchEngine.Precision.FP32, TorchEngine.Kernels.EAGER)) {
+            cpu = logProbs(e, rows);
+        }
+        try (TorchEngine e = engine(shape, device, TorchEngine.Precision.FP32, TorchEngine.Kernels.AUTO)) {
+            checks.add(new Check(shape.arch() + " fp32 " + name(device) + " scoring vs cpu, log-probabilities", maxDiff(cpu, logProbs(e, rows)), 1e-4));
+            checks.add(new Check(shape.arch() + " fp32 " + name(device) + " cached decoding vs full forward, logits", cachedAgainstFull(e, tokens), 1e-4));
+        }
+        if (device == TorchEngine.Device.CUDA) {
+            try (TorchEngine e = engine(shape, device, TorchEngine.Precision.BF16, TorchEngine.Kernels.AUTO)) {
+                checks.add(new Check(shape.arch() + " bf16 cuda scoring vs fp32 cpu, log-probabilities", maxDiff(cpu, logProbs(e, rows)), 0.1));
+                checks.add(new Check(shape.arch() + " bf16 cuda cached decoding vs full forward, logits", cachedAgainstFull(e, tokens), 0.1));
+            }
         }
         return checks;
     }
