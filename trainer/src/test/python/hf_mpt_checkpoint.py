@@ -14,10 +14,15 @@ odd-indexed slopes then the even-indexed ones, the first heads of them. Only tor
 
 Prints one JSON line: {"losses": [per row mean cross-entropy], "alt": {rule: mean loss with that rule
 changed}}; "alt" shows the rows are sensitive to each rule (no ALiBi, another alibi_bias_max and, for
-heads that are not a power of two, the naive slopes 2^(-bias_max * i / heads)).
+heads that are not a power of two, the naive slopes 2^(-bias_max * i / heads)). With --logprobs it
+adds "logprobs": per row, log P(token i + 1 | tokens 0..i) for every position; with --generate N,
+"generated": the greedy continuation of the first row, as transformers' generate(do_sample=False)
+draws it (each next token the argmax of a full float64 forward over the sequence so far; at most until
+the sequence fills --ctx).
 
 usage: hf_mpt_checkpoint.py --out DIR --rows 1,2,3;4,5,6 [--alibi-bias-max 8] [--eps 1e-5]
        [--dtype F32|F16|BF16] [--head-saved] [--layers 2 --d 48 --heads 6 --ctx 24 --vocab 80 --seed 0]
+       [--logprobs] [--generate N]
        hf_mpt_checkpoint.py --read DIR --rows ...   (a checkpoint someone else wrote, e.g. cpt export's:
        its config.json and one F32 model.safetensors, read by hand; prints {"losses": [...]})
 """
@@ -183,6 +188,8 @@ def main():
     ap.add_argument("--ctx", type=int, default=24)
     ap.add_argument("--vocab", type=int, default=80)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--logprobs", action="store_true", help="also print every position's log-probability of its next token")
+    ap.add_argument("--generate", type=int, default=0, help="also print the greedy continuation of the first row, N tokens")
     a = ap.parse_args()
     if a.read:
         config, w64 = read_checkpoint(a.read)
@@ -233,7 +240,20 @@ def main():
     alt = {"alibi": mean_with(alibi=False), "alibi_bias_max": mean_with(bias_max=a.alibi_bias_max / 2)}
     if a.heads & (a.heads - 1):
         alt["next_power_of_two_slopes"] = mean_with(naive=True)
-    print(json.dumps({"losses": losses, "alt": alt}))
+    out = {"losses": losses, "alt": alt}
+    if a.logprobs:
+        out["logprobs"] = []
+        for r in rows:
+            lp = torch.log_softmax(mpt_logits(w64, r[:-1], a.heads, rules), dim=-1)
+            out["logprobs"].append([float(lp[i, r[i + 1]]) for i in range(len(r) - 1)])
+    if a.generate > 0:
+        seq, greedy = list(rows[0]), []
+        while len(greedy) < a.generate and len(seq) <= a.ctx:
+            nxt = int(mpt_logits(w64, seq, a.heads, rules)[-1].argmax())
+            greedy.append(nxt)
+            seq.append(nxt)
+        out["generated"] = greedy
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -263,6 +263,46 @@ class GenerateCommandTest {
         assertThat(sim.err()).contains("is a neox model; the simulator (cpt generate --engine sim) runs gpt2 models only: use --engine torch");
     }
 
+    /**
+     * {@code cpt generate --engine torch} on an MPT (ALiBi) checkpoint: greedy decoding on the KV
+     * cache equals hf_mpt_checkpoint.py's float64 MPT's argmax continuation, for 6 heads (MPT's
+     * slopes for a head count that is not a power of two) and alibi_bias_max 6.
+     */
+    @Test
+    void greedyTorchGenerationOfHfMptIsTheIndependentArgmaxContinuation() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(EvalCommandTest.torch(), PYTHON + " cannot import torch: install Debian's python3-torch");
+        boolean ci = "1".equals(System.getenv("CPT_CI"));
+        if (ci && !dev.cpt.ffi.NativeLibrary.present()) throw new AssertionError("CPT_CI=1 and libcpt_torch.so is not built");
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.cpt.ffi.NativeLibrary.present(), "libcpt_torch.so is not built");
+        String prompt = "Guten Tag";
+        StringBuilder ids = new StringBuilder();
+        for (byte b : prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8)) ids.append(ids.isEmpty() ? "" : ",").append(b & 0xFF);
+        Path mpt = tmp.resolve("torch-engine-mpt");
+        var m = EvalCommandTest.exec(List.of(PYTHON, mptScript().toString(), "--out", mpt.toString(), "--rows", ids.toString(),
+                "--layers", "2", "--d", "48", "--heads", "6", "--ctx", "32", "--vocab", "256", "--seed", "7", "--alibi-bias-max", "6",
+                "--generate", "20"));
+        assertThat(m.exit()).as("hf_mpt_checkpoint.py failed:\n%s", m.output()).isZero();
+        String[] lines = m.output().strip().split("\n");
+        int[] all = ints(JSON.readTree(lines[lines.length - 1]).get("generated"));
+        // Cut after an end-of-text token (the byte tokenizer's 0), where cpt stops.
+        int end = 0;
+        while (end < all.length && all[end] != 0) end++;
+        int[] want = java.util.Arrays.copyOf(all, Math.min(all.length, end + 1));
+        JsonNode j = torchGreedy("hf:" + mpt, prompt, 20);
+        assertThat(ints(j.get("tokens"))).as("mpt on the torch engine").containsExactly(want);
+        System.out.printf("cpt generate --engine torch against torch: mpt %d greedy tokens equal%n", want.length);
+    }
+
+    /** The trainer module's script that writes an MPT checkpoint in Hugging Face's layout. */
+    static Path mptScript() {
+        Path here = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+        for (Path d = here; d != null; d = d.getParent()) {
+            Path s = d.resolve("trainer/src/test/python/hf_mpt_checkpoint.py");
+            if (Files.isRegularFile(s)) return s;
+        }
+        throw new IllegalStateException("trainer/src/test/python/hf_mpt_checkpoint.py not found above " + here);
+    }
+
     static JsonNode torchGreedy(String model, String prompt, int tokens) throws Exception {
         CliRun r = CliRun.run("generate", model, "--engine", "torch", "--threads", "2", "--tokenizer", "bytes", "--prompt", prompt,
                 "--temperature", "0", "--max-tokens", "" + tokens, "--json");

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The torch engine's scoring (cpt eval) and KV-cached decoding (cpt generate) against independent
- * float64 references: hf_neox_checkpoint.py's GPT-NeoX (per-position log-probabilities and the
- * greedy continuation) and hf_gpt2_checkpoint.py's GPT-2 (logits and the greedy continuation),
- * each on a checkpoint it wrote in Hugging Face's layout. Rows of different lengths scored in one
+ * float64 references: hf_neox_checkpoint.py's GPT-NeoX and hf_mpt_checkpoint.py's MPT with ALiBi
+ * (per-position log-probabilities and the greedy continuation) and hf_gpt2_checkpoint.py's GPT-2
+ * (logits and the greedy continuation), each on a checkpoint it wrote in Hugging Face's layout. Rows of different lengths scored in one
  * padded batch score as each alone; the decoder's logits, position by position, are the full
  * forward's; its greedy continuation is the full forward's argmax continuation.
  */
@@ -67,48 +67,81 @@ class TorchScoringTest {
             HfNeoxCheckpointTest.Written w = setup.written("neox-" + v, options.toArray(String[]::new));
             JsonNode ref = w.reference();
             for (TorchEngine.Kernels kernels : List.of(TorchEngine.Kernels.EAGER, TorchEngine.Kernels.FUSED)) {
-                String what = "variant " + v + ", " + kernels;
+                String what = "neox variant " + v + ", " + kernels;
                 try (TorchEngine engine = HfNeoxCheckpointTest.engine("hf:" + w.dir(), kernels)) {
-                    List<int[]> rows = ragged();
-                    List<Engine.TokenScores> batched = engine.scoreTokens(rows);
-                    int[] refRow = {0, 1, 2, 0};
-                    for (int r = 0; r < rows.size(); r++) {
-                        Engine.TokenScores s = batched.get(r);
-                        assertThat(s.logProbs()).as(what + " row " + r).hasSize(rows.get(r).length - 1);
-                        JsonNode want = ref.get("logprobs").get(refRow[r]);
-                        for (int i = 0; i < s.logProbs().length; i++) {
-                            assertThat(s.logProbs()[i]).as(what + " row " + r + " position " + i)
-                                    .isCloseTo(want.get(i).asDouble(), org.assertj.core.data.Offset.offset(TOLERANCE));
-                        }
-                        // Padded with the longer rows or alone: the same scores.
-                        Engine.TokenScores alone = engine.scoreTokens(List.of(rows.get(r))).getFirst();
-                        for (int i = 0; i < s.logProbs().length; i++) {
-                            assertThat(s.logProbs()[i]).as(what + " row " + r + " alone, position " + i)
-                                    .isCloseTo(alone.logProbs()[i], org.assertj.core.data.Offset.offset(1e-5));
-                        }
-                        assertThat(s.greedy()).as(what + " row " + r + " greedy flags alone").isEqualTo(alone.greedy());
-                        // is_greedy is the full forward's argmax.
-                        float[][] logits = engine.forwardLogits(Arrays.copyOf(rows.get(r), rows.get(r).length - 1));
-                        for (int i = 0; i < s.greedy().length; i++) {
-                            assertThat(s.greedy()[i]).as(what + " row " + r + " greedy at " + i)
-                                    .isEqualTo(argmax(logits[i]) == rows.get(r)[i + 1]);
-                        }
-                    }
-                    int[] prompt = HfNeoxCheckpointTest.ROWS[0];
-                    assertThat(greedyCached(engine, prompt, 6)).as(what + ": cached greedy continuation vs the float64 NeoX")
-                            .containsExactly(ints(ref.get("generated")));
-                    assertThat(greedyFullForward(engine, prompt, 6)).as(what + ": full-forward greedy continuation")
-                            .containsExactly(ints(ref.get("generated")));
-                    // The prompt and its greedy continuation: every continuation position scores as greedy.
-                    int[] whole = Arrays.copyOf(prompt, prompt.length + 6);
-                    System.arraycopy(ints(ref.get("generated")), 0, whole, prompt.length, 6);
-                    boolean[] flags = engine.scoreTokens(List.of(whole)).getFirst().greedy();
-                    assertThat(Arrays.copyOfRange(flags, prompt.length - 1, flags.length)).as(what + ": greedy flags of the continuation")
-                            .containsOnly(true);
-                    cachedLogitsAreTheFullForwards(engine, fill(HfNeoxCheckpointTest.CTX), what);
+                    scoresAndGreedyGenerationMatch(engine, ref, what, "the float64 NeoX");
                 }
             }
         }
+    }
+
+    @Test
+    void mptLogProbabilitiesAndGreedyGenerationMatchTheFloat64Mpt() throws Exception {
+        HfMptCheckpointTest setup = new HfMptCheckpointTest();
+        setup.tmp = tmp;
+        // 4 heads (slopes 2^-2, 2^-4, ...); 6 (not a power of two: MPT's interleaved slopes of 8); and
+        // 6 with alibi_bias_max 5 (other slopes again, with the same interleaving).
+        record Variant(int heads, String... options) {}
+        List<Variant> variants = List.of(new Variant(4), new Variant(6), new Variant(6, "--alibi-bias-max", "5"));
+        for (Variant v : variants) {
+            List<String> options = new ArrayList<>(List.of(v.options()));
+            options.addAll(List.of("--logprobs", "--generate", "6"));
+            String name = "mpt, " + v.heads() + " heads" + (v.options().length == 0 ? "" : ", " + String.join(" ", v.options()));
+            HfMptCheckpointTest.Written w = setup.written("mpt-" + variants.indexOf(v), v.heads(), options.toArray(String[]::new));
+            JsonNode ref = w.reference();
+            for (TorchEngine.Kernels kernels : List.of(TorchEngine.Kernels.EAGER, TorchEngine.Kernels.FUSED)) {
+                String what = name + ", " + kernels;
+                try (TorchEngine engine = HfMptCheckpointTest.engine("hf:" + w.dir(), kernels)) {
+                    scoresAndGreedyGenerationMatch(engine, ref, what, "the float64 MPT");
+                }
+            }
+        }
+    }
+
+    /**
+     * ragged()'s rows scored in one padded batch: each position within TOLERANCE of the reference's
+     * "logprobs", each row as it scores alone, its greedy flags the full forward's argmax; the first
+     * row's cached and full-forward greedy continuations the reference's "generated" (6 tokens);
+     * the cached logits over a whole context the full forward's.
+     */
+    static void scoresAndGreedyGenerationMatch(TorchEngine engine, JsonNode ref, String what, String reference) {
+        List<int[]> rows = ragged();
+        List<Engine.TokenScores> batched = engine.scoreTokens(rows);
+        int[] refRow = {0, 1, 2, 0};
+        for (int r = 0; r < rows.size(); r++) {
+            Engine.TokenScores s = batched.get(r);
+            assertThat(s.logProbs()).as(what + " row " + r).hasSize(rows.get(r).length - 1);
+            JsonNode want = ref.get("logprobs").get(refRow[r]);
+            for (int i = 0; i < s.logProbs().length; i++) {
+                assertThat(s.logProbs()[i]).as(what + " row " + r + " position " + i)
+                        .isCloseTo(want.get(i).asDouble(), org.assertj.core.data.Offset.offset(TOLERANCE));
+            }
+            // Padded with the longer rows or alone: the same scores.
+            Engine.TokenScores alone = engine.scoreTokens(List.of(rows.get(r))).getFirst();
+            for (int i = 0; i < s.logProbs().length; i++) {
+                assertThat(s.logProbs()[i]).as(what + " row " + r + " alone, position " + i)
+                        .isCloseTo(alone.logProbs()[i], org.assertj.core.data.Offset.offset(1e-5));
+            }
+            assertThat(s.greedy()).as(what + " row " + r + " greedy flags alone").isEqualTo(alone.greedy());
+            // is_greedy is the full forward's argmax.
+            float[][] logits = engine.forwardLogits(Arrays.copyOf(rows.get(r), rows.get(r).length - 1));
+            for (int i = 0; i < s.greedy().length; i++) {
+                assertThat(s.greedy()[i]).as(what + " row " + r + " greedy at " + i)
+                        .isEqualTo(argmax(logits[i]) == rows.get(r)[i + 1]);
+            }
+        }
+        int[] prompt = HfNeoxCheckpointTest.ROWS[0];
+        assertThat(greedyCached(engine, prompt, 6)).as(what + ": cached greedy continuation vs " + reference)
+                .containsExactly(ints(ref.get("generated")));
+        assertThat(greedyFullForward(engine, prompt, 6)).as(what + ": full-forward greedy continuation")
+                .containsExactly(ints(ref.get("generated")));
+        // The prompt and its greedy continuation: every continuation position scores as greedy.
+        int[] whole = Arrays.copyOf(prompt, prompt.length + 6);
+        System.arraycopy(ints(ref.get("generated")), 0, whole, prompt.length, 6);
+        boolean[] flags = engine.scoreTokens(List.of(whole)).getFirst().greedy();
+        assertThat(Arrays.copyOfRange(flags, prompt.length - 1, flags.length)).as(what + ": greedy flags of the continuation")
+                .containsOnly(true);
+        cachedLogitsAreTheFullForwards(engine, fill(HfNeoxCheckpointTest.CTX), what);
     }
 
     @Test
