@@ -114,22 +114,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "The tokenizer (bytes, gpt2, hf:PATH); default: the run's training data's, or an hf: model's tokenizer.json.")
     String tokenizerId;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads the engine computes on (default: all cores).")
-    int threads;
-
-    @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
-            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2, neox and mpt models, --device, --precision). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    Engines.Kind engine;
-
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
-            description = "The torch engine's device: cpu or cuda. Default: ${DEFAULT-VALUE}.")
-    String device;
-
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-            description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA; log-probabilities are taken in fp32). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    String precision;
+    @picocli.CommandLine.Mixin
+    ModelEngineOptions run;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where results.json (and the samples) go.")
     Path out;
@@ -140,7 +126,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batch < 1) throw new CliException("--batch must be at least 1, not " + batch);
         if (shots < 0) throw new CliException("--shots must be at least 0, not " + shots);
         if (maxGenToks < 1) throw new CliException("--max-gen-toks must be at least 1, not " + maxGenToks);
-        if (threads < 0) throw new CliException("--threads must be at least 1 (or 0 for all cores), not " + threads);
+        run.check();
         if ((tasks == null || tasks.isEmpty()) && (losses == null || losses.isEmpty())) {
             throw new CliException("nothing to evaluate: give --task NAME=FILE (a benchmark) or --loss NAME=DATA (token data), or both");
         }
@@ -163,7 +149,7 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         ModelSource source = ModelSource.open(model);
-        if (engine == Engines.Kind.sim) source.requireSimulatorArch("cpt eval");
+        run.requireRunnable(source, "cpt eval");
         ModelSpec.Shape shape = source.shape();
         boolean generative = files.keySet().stream().anyMatch(n -> EvalTask.byId(n).kind() == EvalTask.Kind.GENERATE_UNTIL);
         if (generative && maxGenToks >= shape.contextLength()) {
@@ -221,11 +207,10 @@ final class EvalCommand implements Callable<Integer> {
         Path outDir = out.toAbsolutePath();
         Files.createDirectories(outDir);
 
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         List<Evaluation.TaskResult> results = new ArrayList<>();
         List<TokenLoss.Result> lossResults = new ArrayList<>();
         String engineName;
-        try (Engine scoring = source.engine(engine, device, precision, t, "cpt eval")) {
+        try (Engine scoring = run.open(source, "cpt eval")) {
             engineName = scoring.info().name();
             ContinuationScorer scorer = new ContinuationScorer(tokenizer, scoring::scoreTokens, shape.contextLength(), batch);
             UntilGenerator generator = generative
@@ -266,10 +251,10 @@ final class EvalCommand implements Callable<Integer> {
             config.put("checkpoint", ckpt.dir().toString());
             config.put("step", ckpt.step());
         }, () -> config.put("hf_dir", model.substring("hf:".length())));
-        config.put("engine", engine == Engines.Kind.sim ? "simulator" : "torch");
-        if (engine == Engines.Kind.torch) {
-            config.put("device", device.toLowerCase(Locale.ROOT));
-            config.put("precision", precision.toLowerCase(Locale.ROOT));
+        config.put("engine", run.engine == Engines.Kind.sim ? "simulator" : "torch");
+        if (run.engine == Engines.Kind.torch) {
+            config.put("device", run.device.toLowerCase(Locale.ROOT));
+            config.put("precision", run.precision.toLowerCase(Locale.ROOT));
         }
         config.put("engine_info", engineName);
         config.put("tokenizer", tokenizer.id());

@@ -69,21 +69,8 @@ final class GenerateCommand implements Callable<Integer> {
             description = "The tokenizer (bytes, gpt2, hf:PATH); default: the run's training data's, or an hf: model's tokenizer.json.")
     String tokenizerId;
 
-    @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "Threads the engine computes on (default: all cores).")
-    int threads;
-
-    @Option(names = "--engine", defaultValue = "sim", paramLabel = "ENGINE",
-            description = "The engine: sim (gpt2 models, fp32 on the CPU) or torch (gpt2, neox and mpt models, --device, --precision). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    Engines.Kind engine;
-
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
-            description = "The torch engine's device: cpu or cuda. Default: ${DEFAULT-VALUE}.")
-    String device;
-
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
-            description = "The torch engine's precision: fp32, or bf16 (autocast, on CUDA). Default: ${DEFAULT-VALUE}.")
-    String precision;
+    @picocli.CommandLine.Mixin
+    ModelEngineOptions run;
 
     @Option(names = "--json", description = "Print one JSON object: the prompt, its tokens, the drawn tokens, the text and why it stopped.")
     boolean json;
@@ -96,12 +83,12 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (topK < 0) throw new CliException("--top-k must be at least 1 (or 0 for no top-k filter), not " + topK);
         if (!(topP > 0 && topP <= 1)) throw new CliException("--top-p must be in (0, 1], not " + topP);
-        if (threads < 0) throw new CliException("--threads must be at least 1 (or 0 for all cores), not " + threads);
+        run.check();
         TokenSampler sampler = new TokenSampler(temperature, topK, topP);
         long s = seed != null ? seed : new SplittableRandom().nextLong();
 
         ModelSource source = ModelSource.open(model);
-        if (engine == Engines.Kind.sim) source.requireSimulatorArch("cpt generate");
+        run.requireRunnable(source, "cpt generate");
         Tokenizer tokenizer = source.tokenizer(tokenizerId);
         try {
             // An empty prompt starts from the end-of-text token, as transformers starts GPT-2 from its BOS token (the same one).
@@ -111,9 +98,8 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new CliException("the prompt is " + promptTokens.length + " tokens (" + tokenizer.id() + "), longer than the "
                         + "model's context of " + context + " tokens; shorten it");
             }
-            int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
             Generation g;
-            try (Engine e = source.engine(engine, device, precision, t, "cpt generate"); Engine.Decoder decoder = e.decoder()) {
+            try (Engine e = run.open(source, "cpt generate"); Engine.Decoder decoder = e.decoder()) {
                 g = Generation.run(decoder, promptTokens, maxTokens, sampler, tokenizer.vocabSize(), tokenizer.endOfText(),
                         new SplittableRandom(s));
             }
