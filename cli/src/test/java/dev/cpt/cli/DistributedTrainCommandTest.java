@@ -256,6 +256,38 @@ class DistributedTrainCommandTest {
     }
 
     @Test
+    void benchmarksInARunAreScoredOnTwoRanksAsOnOneAndRefusedAtZero3() throws IOException {
+        String tasks = "\"tasks\": { \"hellaswag\": \"" + EvalCommandTest.items("hellaswag") + "\", \"lambada\": \""
+                + EvalCommandTest.items("lambada") + "\" }";
+        Path specFile = Files.writeString(tmp.resolve("tasks.json"), spec("tasks", 10).replace("\"batches\": 2", "\"batches\": 2, " + tasks)
+                .replace("\"preset\": \"toy-xs\"", "\"preset\": \"toy-xs\", \"contextLength\": 256"));
+        Path one = tmp.resolve("tasks-one"), two = tmp.resolve("tasks-two");
+        CliRun r1 = CliRun.run("train", specFile.toString(), "--out", one.toString(), "--engine", "torch", "--threads", "1");
+        assertThat(r1.code()).as(r1.err()).isZero();
+        CliRun r2 = CliRun.run("train", specFile.toString(), "--out", two.toString(), "--engine", "torch", "--threads", "1",
+                "--nproc", "2", "--zero", "1");
+        assertThat(r2.code()).as(r2.err()).isZero();
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var a = json.readTree(one.resolve("summary.json").toFile()).get("tasks");
+        var b = json.readTree(two.resolve("summary.json").toFile()).get("tasks");
+        for (String task : List.of("hellaswag", "lambada")) {
+            for (String when : List.of("start", "end")) {
+                var x = a.get(task).get(when);
+                // Accuracies equal; a perplexity within 1e-4 relative (the ranks' weights differ by the order of the sums).
+                x.fieldNames().forEachRemaining(k -> assertThat(b.get(task).get(when).get(k).asDouble())
+                        .as(task + " " + k + " at the " + when + " on 2 ranks")
+                        .isCloseTo(x.get(k).asDouble(), org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(x.get(k).asDouble())))));
+            }
+        }
+        // A ZeRO-3 rank holds no whole weights to score with: refused before the first step, on every rank.
+        CliRun z3 = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("tasks-z3").toString(), "--engine", "torch",
+                "--threads", "1", "--nproc", "2", "--zero", "3");
+        assertThat(z3.code()).isNotZero();
+        assertThat(Files.readString(tmp.resolve("tasks-z3/ranks/rank-1.log"))).contains("rank 1 of 2 failed before its first step: "
+                + "eval.tasks (hellaswag, lambada) needs an engine that scores token sequences, and the torch (cpu, 2 ranks, ZeRO-3) engine cannot");
+    }
+
+    @Test
     void whatCannotRunOnSeveralRanksIsNamed() throws IOException {
         Path specFile = Files.writeString(tmp.resolve("bad.json"), spec("bad", 4));
         CliRun sim = CliRun.run("train", specFile.toString(), "--out", tmp.resolve("sim").toString(), "--nproc", "2");

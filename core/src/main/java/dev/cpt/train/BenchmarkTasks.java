@@ -96,13 +96,14 @@ public final class BenchmarkTasks {
     public void requireEngine(Engine engine) {
         if (!engine.canScoreTokens()) {
             throw new IllegalStateException("eval.tasks (" + String.join(", ", order) + ") needs an engine that scores token sequences,"
-                    + " and the " + engine.info().name() + " engine cannot yet; train on the simulator (--engine sim), or leave"
-                    + " eval.tasks out and score the checkpoints with cpt eval");
+                    + " and the " + engine.info().name() + " engine cannot (the simulator can, and the torch engine on one rank"
+                    + " or at ZeRO 0-2, where every rank holds whole weights); change that, or leave eval.tasks out and score the"
+                    + " checkpoints with cpt eval");
         }
         for (String name : order) {
             if (EvalTask.byId(name).kind() == EvalTask.Kind.GENERATE_UNTIL && !engine.canDecode()) {
                 throw new IllegalStateException("eval.tasks." + name + " is generative and needs an engine that generates text, and the "
-                        + engine.info().name() + " engine cannot yet; train on the simulator (--engine sim)");
+                        + engine.info().name() + " engine cannot (the simulator can, and the torch engine on one rank or at ZeRO 0-2)");
             }
         }
     }
