@@ -2,10 +2,14 @@
 """An independent lm-evaluation-harness-style scorer for EvalCommandTest, on PyTorch.
 
 It reads the model itself: the simulator's weights (--weights, the gpt2 model of
-simulator/src/test/python/reference_gpt.py) or a Hugging Face GPT-2 or GPT-NeoX directory (--hf:
+simulator/src/test/python/reference_gpt.py) or a Hugging Face GPT-2, GPT-NeoX or MPT directory (--hf:
 config.json and safetensors read here; the float64 forward of simulator/src/test/python/
-hf_gpt2_checkpoint.py, or of trainer/src/test/python/hf_neox_checkpoint.py with config.json's
-rotary_pct, rotary_emb_base, use_parallel_residual, layer_norm_eps, hidden_act and tie_word_embeddings). It reads the task files itself, builds each task's prompts from the harness's task
+hf_gpt2_checkpoint.py, of trainer/src/test/python/hf_neox_checkpoint.py with config.json's
+rotary_pct, rotary_emb_base, use_parallel_residual, layer_norm_eps, hidden_act and tie_word_embeddings,
+or of trainer/src/test/python/hf_mpt_checkpoint.py with config.json's n_heads, max_seq_len,
+layer_norm_epsilon and attn_config's alibi and alibi_bias_max; an MPT it does not model, with biases,
+another expansion_ratio, an untied head, qk_ln, clip_qkv, softmax_scale or logit_scale, is refused).
+It reads the task files itself, builds each task's prompts from the harness's task
 configs (description, --shots examples from --fewshot-file: the first N, MMLU's of the item's
 subject, each "query target" and the fewshot delimiter), tokenizes with the byte tokenizer (UTF-8
 bytes, NUL dropped, end-of-text 0), splits context and continuation as the harness's _encode_pair
@@ -39,6 +43,7 @@ import hf_gpt2_checkpoint  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../trainer/src/test/python"))
 import hf_neox_checkpoint  # noqa: E402
+import hf_mpt_checkpoint  # noqa: E402
 
 NEOX_BUFFERS = (".attention.bias", ".attention.masked_bias", ".attention.rotary_emb.inv_freq")
 
@@ -160,7 +165,7 @@ HF_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 
 
 def read_hf(directory):
-    """A Hugging Face GPT-2 directory's config and tensors (one safetensors file or an index of shards), in float64."""
+    """A Hugging Face GPT-2, GPT-NeoX or MPT directory's config and tensors (one safetensors file or an index of shards), in float64."""
     with open(os.path.join(directory, "config.json")) as f:
         config = json.load(f)
     index = os.path.join(directory, "model.safetensors.index.json")
@@ -184,6 +189,10 @@ def read_hf(directory):
             if config.get("model_type") == "gpt_neox":
                 w[key] = t.to(torch.float64)
                 continue
+            if config.get("model_type") == "mpt":
+                if key != "lm_head.weight":  # MPT's head is wte (tie_word_embeddings checked by the Scorer)
+                    w[key] = t.to(torch.float64)
+                continue
             key = key[len("transformer."):] if key.startswith("transformer.") else key
             if key.endswith(".attn.bias") or key.endswith(".attn.masked_bias") or key == "lm_head.weight":
                 continue
@@ -191,9 +200,26 @@ def read_hf(directory):
     return config, w
 
 
+def mpt_rules(directory, config):
+    """hf_mpt_checkpoint.mpt_logits's rules from an MPT config.json; an MPT that forward does not model is refused."""
+    attn = config.get("attn_config", {})
+    unmodelled = [k for k, ok in (("no_bias", config.get("no_bias", True) is True),
+                                  ("expansion_ratio", config.get("expansion_ratio", 4) == 4),
+                                  ("tie_word_embeddings", config.get("tie_word_embeddings", True) is True),
+                                  ("logit_scale", config.get("logit_scale") is None),
+                                  ("attn_config.qk_ln", not attn.get("qk_ln", False)),
+                                  ("attn_config.clip_qkv", attn.get("clip_qkv") is None),
+                                  ("attn_config.softmax_scale", attn.get("softmax_scale") is None)) if not ok]
+    if unmodelled:
+        raise SystemExit("%s/config.json: %s not modelled by hf_mpt_checkpoint.py's MPT" % (directory, ", ".join(unmodelled)))
+    return {"alibi": bool(attn.get("alibi", True)), "bias_max": float(attn.get("alibi_bias_max", 8)), "naive": False,
+            "eps": float(config.get("layer_norm_epsilon", 1e-5))}
+
+
 class Scorer:
     def __init__(self, weights=None, hf=None):
         self.neox = None
+        self.mpt = None
         if hf is not None:
             config, self.hf = read_hf(hf)
             self.model = None
@@ -203,6 +229,11 @@ class Scorer:
                 self.neox = {"rotary_pct": float(config["rotary_pct"]), "rotary_base": float(config["rotary_emb_base"]),
                              "parallel": bool(config["use_parallel_residual"]), "eps": float(config["layer_norm_eps"]),
                              "act": config["hidden_act"], "tied": bool(config["tie_word_embeddings"])}
+                return
+            if config.get("model_type") == "mpt":
+                self.heads = int(config["n_heads"])
+                self.max_length = int(config["max_seq_len"])
+                self.mpt = mpt_rules(hf, config)
                 return
             self.heads = int(config["n_head"])
             self.eps = float(config.get("layer_norm_epsilon", 1e-5))
@@ -218,6 +249,8 @@ class Scorer:
         """[len(inp), vocab] logits of one sequence."""
         if self.neox is not None:
             return hf_neox_checkpoint.neox_logits(self.hf, inp, self.heads, self.neox)
+        if self.mpt is not None:
+            return hf_mpt_checkpoint.mpt_logits(self.hf, inp, self.heads, self.mpt)
         if self.model is None:
             return hf_gpt2_checkpoint.gpt2_logits(self.hf, inp, self.heads, self.eps)
         m = self.model64 if float64 else self.model

@@ -296,7 +296,7 @@ class EvalCommandTest {
         assertThat(x.code()).as(x.err()).isZero();
         torchAgreesWithTheReference("torch-on-torch-run", torchRun.toString(), List.of(), List.of("--hf", exported.toString()), tasks);
 
-        // hf: GPT-2 (bf16 weights, transformer. names) and GPT-NeoX (Pythia's rules; the vocabulary padded past the bytes'),
+        // hf: GPT-2 (bf16 weights, transformer. names), GPT-NeoX (Pythia's rules; the vocabulary padded past the bytes') and MPT,
         // with 192 positions: hellaswag's endings are longer than 64 bytes.
         Path gpt2 = tmp.resolve("hf-gpt2-torch");
         Exec w = exec(List.of(PYTHON, GenerateCommandTest.hfScript().toString(), "--out", gpt2.toString(), "--tokens", "1,2,3",
@@ -308,6 +308,14 @@ class EvalCommandTest {
                 "--heads", "4", "--ctx", "192", "--vocab", "272", "--seed", "3"));
         assertThat(n.exit).as("hf_neox_checkpoint.py failed:\n%s", n.output).isZero();
         torchAgreesWithTheReference("torch-on-hf-neox", "hf:" + neox, List.of("--tokenizer", "bytes"), List.of("--hf", neox.toString()), tasks);
+        // hf: MPT (ALiBi): 6 heads, so MPT's slopes for a head count that is not a power of two, alibi_bias_max 6, bf16 weights
+        // and the head also saved as lm_head.weight; the reference runs hf_mpt_checkpoint.py's float64 MPT.
+        Path mpt = tmp.resolve("hf-mpt");
+        Exec m = exec(List.of(PYTHON, GenerateCommandTest.mptScript().toString(), "--out", mpt.toString(), "--rows", "1,2,3",
+                "--layers", "2", "--d", "48", "--heads", "6", "--ctx", "192", "--vocab", "272", "--seed", "3", "--alibi-bias-max", "6",
+                "--dtype", "BF16", "--head-saved"));
+        assertThat(m.exit).as("hf_mpt_checkpoint.py failed:\n%s", m.output).isZero();
+        torchAgreesWithTheReference("torch-on-hf-mpt", "hf:" + mpt, List.of("--tokenizer", "bytes"), List.of("--hf", mpt.toString()), tasks);
 
         // The simulator runs gpt2 only, and says which engine runs the rest.
         CliRun sim = CliRun.run("eval", "hf:" + neox, "--tokenizer", "bytes", "--task", "arc_easy=" + items("arc_easy"),
