@@ -461,20 +461,28 @@ struct ShardedBlock : public torch::autograd::Function<ShardedBlock> {
     }
 };
 
+/** The input of the blocks for token ids idx [B, T] at positions start, start + 1, ...: gpt2 adds its learned positions. */
+torch::Tensor embed_tokens(const cpt_model &m, const torch::Tensor &idx, int64_t start) {
+    if (m.config.arch == CPT_ARCH_GPT2) {
+        auto pos = torch::arange(start, start + idx.size(1), torch::TensorOptions().dtype(torch::kLong).device(m.device));
+        return at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
+    }
+    // mpt has no position embedding: ALiBi carries the positions inside attention.
+    return at::embedding(m.p(m.config.arch == CPT_ARCH_MPT ? "wte.weight" : "embed_in.weight"), idx);
+}
+
+/** The head's weight: gpt2's and mpt's wte, neox's embed_in when tied, else its embed_out. */
+const torch::Tensor &head_weight(const cpt_model &m) {
+    if (m.config.arch != CPT_ARCH_NEOX) return m.p("wte.weight");
+    return m.p(m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight");
+}
+
 /** Mean next-token cross-entropy of rows [B, T + 1] (int64 on the model's device). */
 torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     int64_t t = rows.size(1) - 1;
     auto idx = rows.narrow(1, 0, t), targets = rows.narrow(1, 1, t);
     bool gpt2 = m.config.arch == CPT_ARCH_GPT2, mpt = m.config.arch == CPT_ARCH_MPT;
-    torch::Tensor x;
-    if (mpt) {
-        x = at::embedding(m.p("wte.weight"), idx);  // no positions: ALiBi biases the attention instead
-    } else if (gpt2) {
-        auto pos = torch::arange(t, torch::TensorOptions().dtype(torch::kLong).device(m.device));
-        x = at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
-    } else {
-        x = at::embedding(m.p("embed_in.weight"), idx);
-    }
+    torch::Tensor x = embed_tokens(m, idx, 0);
     bool checkpoint = m.config.activation_checkpointing != 0 && torch::GradMode::is_enabled();
     for (int i = 0; i < m.config.layers; i++) {
         if (m.sharded_weights()) {
@@ -492,7 +500,7 @@ torch::Tensor forward_loss(const cpt_model &m, const torch::Tensor &rows) {
     } else {
         x = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
     }
-    auto logits = at::linear(x, m.p(gpt2 || mpt ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
+    auto logits = at::linear(x, head_weight(m));
     if (m.config.fused_kernels) {
         // Never materialises fp32 logits: the kernels read the bf16 ones, once forward, once backward.
         return cpt::fused::cross_entropy(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}));
@@ -1346,25 +1354,13 @@ void require_token(const cpt_model &m, int32_t token, const std::string &where) 
     }
 }
 
-/** The input of the blocks for token ids idx [B, T] at positions start, start + 1, ...: gpt2 adds its learned positions. */
-torch::Tensor embed_tokens(const cpt_model &m, const torch::Tensor &idx, int64_t start) {
-    if (m.config.arch == CPT_ARCH_GPT2) {
-        auto pos = torch::arange(start, start + idx.size(1), torch::TensorOptions().dtype(torch::kLong).device(m.device));
-        return at::embedding(m.p("wte.weight"), idx) + at::embedding(m.p("wpe.weight"), pos);
-    }
-    // mpt has no position embedding: ALiBi carries the positions inside attention.
-    return at::embedding(m.p(m.config.arch == CPT_ARCH_MPT ? "wte.weight" : "embed_in.weight"), idx);
-}
-
 /** The logits of the blocks' output x: the final LayerNorm, then the head (tied or not). */
 torch::Tensor head_logits(const cpt_model &m, const torch::Tensor &x) {
-    if (m.config.arch == CPT_ARCH_MPT) return at::linear(mpt_norm(m, x, "norm_f"), m.p("wte.weight"));
-    bool gpt2 = m.config.arch == CPT_ARCH_GPT2;
-    auto h = layer_norm(m, x, gpt2 ? "ln_f" : "final_layer_norm");
-    return at::linear(h, m.p(gpt2 ? "wte.weight" : m.config.tie_word_embeddings ? "embed_in.weight" : "embed_out.weight"));
+    if (m.config.arch == CPT_ARCH_MPT) return at::linear(mpt_norm(m, x, "norm_f"), head_weight(m));
+    return at::linear(layer_norm(m, x, m.config.arch == CPT_ARCH_GPT2 ? "ln_f" : "final_layer_norm"), head_weight(m));
 }
 
-/** The final LayerNorm's output for token ids idx [B, T] from position 0: the training forward's blocks, no loss. */
+/** The blocks' output for token ids idx [B, T] from position 0 (before the final LayerNorm): the training forward's blocks, no loss. */
 torch::Tensor final_hidden(const cpt_model &m, const torch::Tensor &idx) {
     auto x = embed_tokens(m, idx, 0);
     for (int i = 0; i < m.config.layers; i++) x = block(m, x, i);
