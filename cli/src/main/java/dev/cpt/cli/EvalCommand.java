@@ -295,15 +295,9 @@ final class EvalCommand implements Callable<Integer> {
 
     /** --loss NAME=DATA pairs in the order given; a name given twice, or also a --task's, is a usage error. */
     private static Map<String, Path> parseLosses(List<String> pairs, Map<String, Path> tasks) {
-        Map<String, Path> files = new LinkedHashMap<>();
-        for (String s : pairs) {
-            int eq = s.indexOf('=');
-            if (eq <= 0 || eq == s.length() - 1) throw new CliException("--loss must be NAME=DATA, not \"" + s + "\"");
-            String name = s.substring(0, eq).strip();
+        return parsePairs(pairs, "--loss", "NAME=DATA", (name, given) -> {
             if (tasks.containsKey(name)) throw new CliException("--loss " + name + " has the name of a --task: results.json keys both by name");
-            if (files.put(name, Path.of(s.substring(eq + 1).strip())) != null) throw new CliException("--loss " + name + " is given twice");
-        }
-        return files;
+        });
     }
 
     /** Each item with its {@code k} examples: the first of {@code shotFile}'s items that fit it (TaskDoc.firstShots). */
@@ -326,16 +320,27 @@ final class EvalCommand implements Callable<Integer> {
 
     /** NAME=FILE pairs in the order given; an unknown name or a task given twice is a usage error. */
     private static Map<String, Path> parseTasks(List<String> pairs, String option) {
-        Map<String, Path> files = new LinkedHashMap<>();
-        for (String s : pairs) {
-            int eq = s.indexOf('=');
-            if (eq <= 0 || eq == s.length() - 1) throw new CliException(option + " must be NAME=FILE, not \"" + s + "\"");
-            String name = s.substring(0, eq).strip();
+        return parsePairs(pairs, option, "NAME=FILE", (name, given) -> {
             try {
                 EvalTask.byId(name);
             } catch (IllegalArgumentException e) {
-                throw new CliException(option + " " + s + ": " + e.getMessage());
+                throw new CliException(option + " " + given + ": " + e.getMessage());
             }
+        });
+    }
+
+    /**
+     * {@code option}'s NAME=PATH pairs in the order given, each name checked by {@code checkName}
+     * (with the pair as given); a malformed pair or a name given twice is a usage error.
+     */
+    private static Map<String, Path> parsePairs(List<String> pairs, String option, String form,
+                                                java.util.function.BiConsumer<String, String> checkName) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String s : pairs) {
+            int eq = s.indexOf('=');
+            if (eq <= 0 || eq == s.length() - 1) throw new CliException(option + " must be " + form + ", not \"" + s + "\"");
+            String name = s.substring(0, eq).strip();
+            checkName.accept(name, s);
             if (files.put(name, Path.of(s.substring(eq + 1).strip())) != null) throw new CliException(option + " " + name + " is given twice");
         }
         return files;

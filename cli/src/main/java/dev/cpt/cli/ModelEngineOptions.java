@@ -26,9 +26,12 @@ final class ModelEngineOptions {
                     + "in fp32). Default: ${DEFAULT-VALUE}.")
     String precision;
 
-    /** Refuses a negative --threads before any work. */
+    /** Refuses a negative --threads, and --device or --precision with the simulator, before any work. */
     void check() {
         if (threads < 0) throw new CliException("--threads must be at least 1 (or 0 for all cores), not " + threads);
+        if (engine == Engines.Kind.sim && (!"cpu".equalsIgnoreCase(device) || !"fp32".equalsIgnoreCase(precision))) {
+            throw new CliException("--device and --precision are the torch engine's (--engine torch); the simulator runs fp32 on the CPU");
+        }
     }
 
     /** The threads to compute on: --threads, or all cores for 0. */

@@ -467,6 +467,30 @@ class EvalCommandTest {
     }
 
     @Test
+    void aDamagedCheckpointIsNamedBeforeItIsScoredAndTheSimulatorRefusesTorchOptionsAtOnce() throws IOException {
+        // A copy of the run's checkpoint with one byte of its weights flipped: named against the manifest, nothing written.
+        Path copy = tmp.resolve("damaged-run");
+        TrainAndSweepCommandTest.copy(run, copy);
+        Path checkpoint;
+        try (Stream<Path> s = Files.list(copy.resolve("checkpoints"))) {
+            checkpoint = s.filter(p -> p.getFileName().toString().startsWith("step-")).sorted().toList().getLast();
+        }
+        Path weights = checkpoint.resolve("engine/model.safetensors");
+        byte[] bytes = Files.readAllBytes(weights);
+        bytes[bytes.length - 3] ^= 0x01;
+        Files.write(weights, bytes);
+        CliRun r = CliRun.run("eval", copy.toString(), "--task", "arc_easy=" + items("arc_easy"), "--out", tmp.resolve("damaged-out").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("checkpoint " + checkpoint + " is damaged: engine/model.safetensors fails its checksum");
+        assertThat(tmp.resolve("damaged-out/results.json")).doesNotExist();
+
+        CliRun device = CliRun.run("eval", run.toString(), "--task", "arc_easy=" + tmp.resolve("no-such.jsonl"), "--device", "cuda",
+                "--out", tmp.resolve("device-out").toString());
+        assertThat(device.code()).isEqualTo(1);
+        assertThat(device.err()).contains("--device and --precision are the torch engine's (--engine torch)").doesNotContain("no-such.jsonl");
+    }
+
+    @Test
     void generationAndFewShotArgumentsAreChecked() {
         String m = run.toString();
         String nq = "nq_open=" + items("nq_open");
