@@ -81,21 +81,8 @@ final class ModelSource {
         return new ModelSource(text, c, spec, null, spec.model().shape());
     }
 
-    /**
-     * MODEL as a run directory (its latest complete checkpoint) or as one checkpoint of a run; its
-     * files checked against its manifest (a damaged one is named).
-     */
+    /** MODEL as a run directory (its latest complete checkpoint) or as one checkpoint of a run. */
     static Checkpoint findCheckpoint(Path model) throws IOException {
-        Checkpoint c = locateCheckpoint(model);
-        try {
-            CheckpointManifest.verify(c.dir());
-        } catch (IOException damaged) {
-            throw new CliException(damaged.getMessage());
-        }
-        return c;
-    }
-
-    private static Checkpoint locateCheckpoint(Path model) throws IOException {
         if (Files.isRegularFile(model.resolve("spec.json"))) {
             RunDirectory run = RunDirectory.existing(model);
             RunDirectory.Checkpoint c = run.latestCheckpoint().orElseThrow(() -> new CliException(model
@@ -139,9 +126,6 @@ final class ModelSource {
      */
     Engine engine(Engines.Kind kind, String device, String precision, int threads, String command) throws IOException {
         if (kind == Engines.Kind.sim) {
-            if (!"cpu".equalsIgnoreCase(device) || !"fp32".equalsIgnoreCase(precision)) {
-                throw new CliException("--device and --precision are the torch engine's (--engine torch); the simulator runs fp32 on the CPU");
-            }
             requireSimulatorArch(command);
             return simEngine(threads);
         }
@@ -163,9 +147,7 @@ final class ModelSource {
         }
         TorchEngine engine = TorchEngine.of(shape, settings, OptimizerSpec.DEFAULT, 0, shape.contextLength(), 1, options);
         try {
-            var torchDir = init.torchEngineDir();
-            if (torchDir.isPresent()) engine.load(torchDir.get());
-            else engine.setTensors(init.weights(), text);
+            engine.initFrom(init);
         } catch (IOException | RuntimeException e) {
             engine.close();
             throw new CliException(text + ": " + e.getMessage(), e);
@@ -185,6 +167,11 @@ final class ModelSource {
                 throw new CliException(e.getMessage(), e);
             }
             return engine;
+        }
+        try {
+            CheckpointManifest.verify(checkpoint.dir());
+        } catch (IOException damaged) {
+            throw new CliException(damaged.getMessage(), damaged);
         }
         engine = new SimEngine(shape, runSpec.optimizer(), runSpec.seed(), shape.contextLength(), threads);
         try {

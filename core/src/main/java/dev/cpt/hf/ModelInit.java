@@ -101,6 +101,7 @@ public record ModelInit(Kind kind, Path dir) {
             throw new IOException(checkpointDir() + ": is a torch engine checkpoint; its weights are read by the torch engine "
                     + "(cpt export and model.init with engine torch do)");
         }
+        verify();
         Path file = weightsFile();
         ModelSpec.Shape shape = cptShape(file);
         Map<String, Tensor> out = new LinkedHashMap<>();
@@ -191,8 +192,15 @@ public record ModelInit(Kind kind, Path dir) {
         } else {
             throw new IOException(dir + ": no such directory");
         }
-        CheckpointManifest.verify(checkpoint);
         return checkpoint;
+    }
+
+    /**
+     * Checks a {@code run:} source's checkpoint against its manifest, naming a damaged file; called
+     * once by whatever reads its weights (locating it, its shape and its settings read no weights).
+     */
+    public void verify() throws IOException {
+        if (kind == Kind.RUN) CheckpointManifest.verify(checkpointDir());
     }
 
     /** The shape a cpt weights file's metadata records (GptWeights writes it). */

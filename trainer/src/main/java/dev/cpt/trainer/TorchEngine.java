@@ -207,10 +207,14 @@ public final class TorchEngine implements Engine {
         return engine;
     }
 
-    /** Replaces the seeded weights with {@code source}'s; the optimizer's moments and step start at zero. */
-    private void initFrom(ModelInit source) throws IOException {
+    /**
+     * Replaces the seeded weights with {@code source}'s (a torch checkpoint's, or the tensors of an
+     * hf: model or a simulator checkpoint); the optimizer's moments and step start at zero.
+     */
+    public void initFrom(ModelInit source) throws IOException {
         var torchDir = source.torchEngineDir();
         if (torchDir.isPresent()) {
+            source.verify();
             load(torchDir.get());
             resetOptimizer();
             return;
@@ -265,6 +269,7 @@ public final class TorchEngine implements Engine {
         ModelSpec.Shape s = source.shape();
         try (TorchEngine e = new TorchEngine(s, source.settings(), OptimizerSpec.DEFAULT, 0, s.contextLength(), 1,
                 Options.of(Device.CPU, Precision.FP32, 1))) {
+            source.verify();
             e.load(dir);
             return e.tensors();
         }
