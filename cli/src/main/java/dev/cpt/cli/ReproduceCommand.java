@@ -62,9 +62,10 @@ final class ReproduceCommand implements Callable<Integer> {
             description = "Seeds 1..N of every run; verdicts need at least 2. Default: 3 (--quick: 2).")
     Integer seeds;
 
-    @Option(names = "--models", split = ",", paramLabel = "PRESET",
-            description = "The model scales (comma-separated, the specs' own first): toy-xs runs every experiment, toy-s the §6 ones. "
-                    + "Default: toy-xs,toy-s; one scale leaves C14 and the transfer table out.")
+    @Option(names = "--models", split = ",", paramLabel = "SCALE",
+            description = "The model scales (comma-separated): toy-xs runs every experiment, toy-s the §6 ones at the same budgets; "
+                    + "toy-xs-long and toy-s-long (opt-in) pre-train 8x and 4x longer and judge C2, C7 and C8 only. "
+                    + "Default: toy-xs,toy-s; C14 and the transfer table need both of those.")
     List<String> models = new ArrayList<>(List.of("toy-xs", "toy-s"));
 
     @Option(names = "--jobs", defaultValue = "0", paramLabel = "N", description = "Runs at once (default: one per core).")
@@ -98,16 +99,14 @@ final class ReproduceCommand implements Callable<Integer> {
         List<ModelScale> scales = new ArrayList<>();
         for (String m : models) {
             try {
-                ModelScale s = ModelScale.byPreset(m);
+                ModelScale s = ModelScale.byName(m);
                 if (scales.contains(s)) throw new CliException("--models: " + m + " is given twice");
                 scales.add(s);
             } catch (IllegalArgumentException e) {
                 throw new CliException("--models: " + e.getMessage());
             }
         }
-        if (scales.isEmpty() || !scales.getFirst().isFirst()) {
-            throw new CliException("--models must start with " + ModelScale.TOY_XS.preset() + ", the scale the specs are written for");
-        }
+        if (scales.isEmpty()) throw new CliException("--models: name at least one scale");
         for (String id : only) {
             try {
                 Experiment.byId(id);
@@ -165,21 +164,19 @@ final class ReproduceCommand implements Callable<Integer> {
             if (bar[0] != null) bar[0].close();
         }
         // One line a claim: its verdict at each scale that tested it.
-        for (Claim.Result c : result.claims().get(scales.getFirst())) {
-            StringBuilder line = new StringBuilder("  " + c.claim().id() + ":");
+        for (dev.cpt.reproduce.Claim claim : dev.cpt.reproduce.Claims.all()) {
+            StringBuilder line = new StringBuilder("  " + claim.id() + ":");
             String sep = " ";
             for (ModelScale m : scales) {
                 for (Claim.Result at : result.claims().get(m)) {
-                    if (!at.claim().id().equals(c.claim().id())) continue;
-                    line.append(sep).append(at.verdict()).append(" at ").append(m.preset());
+                    if (!at.claim().id().equals(claim.id())) continue;
+                    line.append(sep).append(at.verdict()).append(" at ").append(m.name());
                     sep = ", ";
                 }
             }
-            o.println(line);
+            if (!sep.equals(" ")) o.println(line);
         }
-        if (result.c14() != null) {
-            o.println("  C14: " + result.c14().verdict() + " (" + scales.get(1).preset() + " against " + scales.get(0).preset() + ")");
-        }
+        if (result.c14() != null) o.println("  C14: " + result.c14().verdict() + " (toy-s against toy-xs)");
         if (shared.savedSteps() > 0) {
             o.println(String.format(java.util.Locale.ROOT, "shared stages: %,d steps were not trained again", shared.savedSteps()));
         }

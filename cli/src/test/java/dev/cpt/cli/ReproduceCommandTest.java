@@ -98,6 +98,37 @@ class ReproduceCommandTest {
         assertThat(again.out()).isEqualTo(r.out().replaceAll("shared stages: [0-9,]+ steps were not trained again\\R", ""));
     }
 
+    /**
+     * The opt-in long-pre-training scale in miniature: only C2, C7 and C8 are judged, only their
+     * variants run, pre-training and the union are lengthened, and the boundary table names the scale.
+     */
+    @Test
+    void aLongPretrainingScaleJudgesC2C7C8Only() throws IOException {
+        CliRun data = CliRun.run("prepare", "--builtin", tmp.resolve("data/builtin").toString(), "--synthetic", "--max-mb", "1");
+        assertThat(data.code()).as(data.err()).isZero();
+        Path out = tmp.resolve("long");
+        CliRun r = CliRun.run("reproduce", "--specs", SPECS.toString(), "--root", tmp.toString(), "--scale", "0.0125",
+                "--seeds", "2", "--jobs", "2", "--models", "toy-xs-long", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        String verdict = "(reproduced|not reproduced|inconclusive)";
+        // One line a claim judged: C2, C7 and C8 at the long scale, nothing else (no C14 without toy-xs and toy-s).
+        assertThat(r.out().lines().filter(l -> l.matches("  C\\d+: .*")).map(l -> l.trim().split(":")[0])).containsExactly("C2", "C7", "C8");
+        for (String c : List.of("C2", "C7", "C8")) assertThat(r.out()).containsPattern("  " + c + ": " + verdict + " at toy-xs-long\\R");
+        long p = Math.round(dev.cpt.reproduce.ModelScale.TOY_XS_LONG.pretrainSteps() * 0.0125);
+        String md = Files.readString(out.resolve("report.md"));
+        assertThat(md).contains("| toy-xs-long | `strong-redecay-1x` | " + String.format(java.util.Locale.ROOT, "%,d", p) + " | ");
+        assertThat(md).contains("### C2 at toy-xs-long", "### C7 at toy-xs-long", "### C8 at toy-xs-long")
+                .doesNotContain("### C1 at").doesNotContain("## Transfer across scale");
+        assertThat(md).doesNotContain("no result for seed");
+        // Only what the three claims compare; the weak recipe is replay 5%, reused.
+        assertThat(out.resolve("toy-xs-long/rewarm/runs/strong-redecay-2x@seed=2/summary.json")).isRegularFile();
+        assertThat(out.resolve("toy-xs-long/rewarm/runs/weak-redecay-2x@seed=1")).doesNotExist();
+        assertThat(out.resolve("toy-xs-long/recipe/runs/weak-recipe-replay-5pct@seed=1/reused.json")).isRegularFile();
+        assertThat(out.resolve("toy-xs-long/recipe/runs/weak-d1-only@seed=1")).doesNotExist();
+        assertThat(Files.readString(out.resolve("toy-xs-long/recipe/runs/weak-union@seed=1/spec.json")))
+                .contains("\"steps\" : " + Math.round((dev.cpt.reproduce.ModelScale.TOY_XS_LONG.pretrainSteps() + 1200) * 0.0125));
+    }
+
     @Test
     void badOptionsAreNamed() {
         CliRun both = CliRun.run("reproduce", "--quick", "--scale", "0.5", "--out", tmp.toString());
@@ -120,8 +151,8 @@ class ReproduceCommandTest {
         assertThat(model.code()).isNotZero();
         assertThat(model.err()).contains("--models").contains("\"toy-m\"").contains("toy-xs, toy-s");
 
-        CliRun order = CliRun.run("reproduce", "--models", "toy-s", "--specs", SPECS.toString(), "--out", tmp.toString());
-        assertThat(order.code()).isNotZero();
-        assertThat(order.err()).contains("--models must start with toy-xs");
+        CliRun twice = CliRun.run("reproduce", "--models", "toy-xs,toy-xs-long,toy-xs", "--specs", SPECS.toString(), "--out", tmp.toString());
+        assertThat(twice.code()).isNotZero();
+        assertThat(twice.err()).contains("--models: toy-xs is given twice");
     }
 }

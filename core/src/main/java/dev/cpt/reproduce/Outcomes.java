@@ -38,6 +38,12 @@ public final class Outcomes {
             return x == null || y == null ? null : (x + y) / 2;
         }
 
+        /** The steps of the first stage (pre-training, in the §6 runs). */
+        public long firstStageSteps() {
+            Stage first = plan.stages().getFirst();
+            return first.end() - first.start();
+        }
+
         /** {@code dataset}'s loss at the end of the first stage (the final-loss window mean there). */
         public Double firstStageEndLoss(String dataset) {
             var d = summary.datasets().get(dataset);

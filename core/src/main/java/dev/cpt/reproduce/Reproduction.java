@@ -39,7 +39,7 @@ public final class Reproduction {
      * @param seeds   seeds 1..N of every run
      * @param jobs    runs at once
      * @param only    experiment ids to run (empty: all); the report judges what it has
-     * @param models  the model scales to run, the specs' own first ({@link ModelScale#ALL})
+     * @param models  the model scales to run ({@link ModelScale#KNOWN}; by default {@link ModelScale#ALL})
      * @param command the command line, for the report
      */
     public record Options(double scale, int seeds, int jobs, List<String> only, List<ModelScale> models, String command) {
@@ -49,6 +49,14 @@ public final class Reproduction {
 
         public Options(double scale, int seeds, int jobs, List<String> only, String command) {
             this(scale, seeds, jobs, only, ModelScale.ALL, command);
+        }
+
+        /**
+         * Whether C14 and the transfer table are measured: they compare {@code toy-xs} with {@code toy-s}
+         * at the same budgets, so both must run (the long-pre-training scales have other budgets).
+         */
+        public boolean comparesScales() {
+            return models.contains(ModelScale.TOY_XS) && models.contains(ModelScale.TOY_S);
         }
     }
 
@@ -70,8 +78,8 @@ public final class Reproduction {
 
     /**
      * @param claims   per model scale run, C1–C13 as measured there (claims a scale does not run are absent)
-     * @param c14      C14 across the first two scales; null with one scale
-     * @param transfer the rankings across the first two scales; empty with one scale
+     * @param c14      C14, toy-s against toy-xs; null unless both ran ({@link Options#comparesScales})
+     * @param transfer the rankings across toy-xs and toy-s; empty unless both ran
      */
     public record Result(Path report, Map<ModelScale, List<Claim.Result>> claims, Claim.Result c14, List<Transfer.Row> transfer,
                          List<String> failures) {
@@ -138,16 +146,15 @@ public final class Reproduction {
         }
         Map<ModelScale, List<Claim.Result>> claims = new LinkedHashMap<>();
         for (ModelScale m : o.models()) {
-            List<Claim.Result> measured = Claims.all(m).stream().map(c -> c.measure(outcomes)).toList();
-            // At the larger scale only the claims it has runs for; the specs' own scale shows every claim.
-            claims.put(m, m.equals(o.models().getFirst()) ? measured : measured.stream().filter(Claims::measuredAnything).toList());
+            List<Claim.Result> measured = Claims.all(m).stream().filter(c -> m.judges(c.id())).map(c -> c.measure(outcomes)).toList();
+            // Elsewhere only the claims a scale has runs for; the specs' own scale shows every claim.
+            claims.put(m, m.isFirst() ? measured : measured.stream().filter(Claims::measuredAnything).toList());
         }
         Claim.Result c14 = null;
         List<Transfer.Row> transfer = List.of();
-        if (o.models().size() >= 2) {
-            ModelScale small = o.models().get(0), large = o.models().get(1);
-            c14 = Claims.c14(small, large).measure(outcomes);
-            transfer = Transfer.rows(outcomes, small, large);
+        if (o.comparesScales()) {
+            c14 = Claims.c14(ModelScale.TOY_XS, ModelScale.TOY_S).measure(outcomes);
+            transfer = Transfer.rows(outcomes, ModelScale.TOY_XS, ModelScale.TOY_S);
         }
         double minutes = (System.nanoTime() - start) / 60e9;
         Path report = ReproductionReport.write(out, o, results, outcomes, claims, c14, transfer, failures, minutes, shared.savedSteps());

@@ -72,16 +72,16 @@ public final class ReproductionReport {
                     .map(VariantResult::plan).filter(java.util.Objects::nonNull).findFirst().orElse(null);
             if (example == null) continue;
             var shape = example.spec().model().shape();
-            md.append("- Model").append(m.isFirst() ? "" : " (second scale)").append(": `").append(m.preset())
+            md.append("- Model").append(m.isFirst() ? "" : " at scale `" + m.name() + "`").append(": `").append(m.preset())
               .append("` (").append(shape.arch()).append(", ").append(shape.layers()).append(" layers, d ").append(shape.dModel())
               .append(", ").append(shape.heads()).append(" heads, context ").append(shape.contextLength()).append(", byte vocabulary ")
               .append(shape.vocabSize()).append(String.format(Locale.ROOT, ", %,d parameters", dev.cpt.plan.ModelSize.parameters(shape)))
               .append("), batch ").append(example.spec().batch().sequences()).append(" × ")
               .append(example.spec().batch().seqLen()).append(" tokens, AdamW β1 0.9, β2 0.95, weight decay 0.1, clip 1.0, optimizer reset at every dataset boundary");
             if (!m.isFirst()) {
-                md.append("; runs ").append(String.join(", ", m.experiments().stream().map(id -> "`" + id + "`").toList()))
-                  .append(" with the same steps, batch, rates and seeds as `").append(o.models().getFirst().preset()).append('`');
-                if (m.skipReason() != null) md.append(" (").append(m.skipReason()).append(')');
+                md.append("; runs ").append(String.join(", ", m.experiments().stream().map(id -> "`" + id + "`").toList()));
+                if (m.pretrainSteps() == 0) md.append(" with the same steps, batch, rates and seeds as `").append(ModelScale.TOY_XS.name()).append('`');
+                if (m.about() != null) md.append(" (").append(m.about()).append(')');
             }
             md.append(".\n");
         }
@@ -97,7 +97,7 @@ public final class ReproductionReport {
           .append(" of L (one-sided where being better is no failure); not reproduced when |m| − spread exceeds it. Anything else, and anything with fewer than 2 seeds, is inconclusive. ")
           .append("A claim is reproduced when all its comparisons are, not reproduced when any is not, else inconclusive. ")
           .append(percent(Rule.MATCH)).append(" of L because the paper's \"within 0.02 nats\" is ≈ 1% of its ≈ 2.2-nat GPT-NeoX-token losses; our byte-level losses are on another scale.\n");
-        if (o.models().size() < 2) md.append("- C14 (larger models forget less) needs two model scales; this run had one.\n");
+        if (!o.comparesScales()) md.append("- C14 (larger models forget less) and the transfer table need the scales `toy-xs` and `toy-s`; this run did not have both.\n");
         md.append('\n');
         boundary(md, o, outcomes);
     }
@@ -123,27 +123,38 @@ public final class ReproductionReport {
                     }
                 }
                 if (slope.isEmpty()) continue;
-                rows.add(new String[] {m.preset(), "`" + v + "`", meanSpread(loss), signedMeanSpread(slope),
-                        String.format(Locale.ROOT, "%.2f%%", 100 * Rule.mean(slope) / Rule.mean(loss))});
+                long steps = outcomes.seeds().stream().map(s -> outcomes.get(m.key("rewarm"), v, s)).filter(java.util.Objects::nonNull)
+                        .findFirst().map(Outcomes.Run::firstStageSteps).orElse(0L);
+                List<Double> change = slope.stream().map(k -> k * SLOPE_WINDOW * steps / 1000).toList();
+                rows.add(new String[] {m.name(), "`" + v + "`", String.format(Locale.ROOT, "%,d", steps), meanSpread(loss),
+                        signedMeanSpread(slope), signedMeanSpread(change),
+                        String.format(Locale.ROOT, "%.2f%%", 100 * Rule.mean(change) / Rule.mean(loss))});
             }
         }
         if (rows.isEmpty()) return;
         md.append("### Pre-training at the boundary\n\nD0 (`en`) at the end of the pre-training stage, in the `rewarm` runs: its final-loss window there, ")
           .append("and the least-squares slope of its validation loss over the stage's last ").append(percent(SLOPE_WINDOW))
-          .append(" of steps (nats per 1,000 steps; the last column as a share of the loss). Near zero: pre-training had stopped improving, ")
-          .append("so what changes after the boundary is continued pre-training's doing (the premise of C2, C7 and C8). The runs of one scale share ")
-          .append("pre-training, so the two shifts' rows agree.\n\n")
-          .append("| model | run | D0 loss at the boundary | slope per 1,000 steps | slope / loss |\n|---|---|---:|---:|---:|\n");
+          .append(" of steps, in nats per 1,000 steps and as the change it makes over that window (also as a share of the loss). Near zero: ")
+          .append("pre-training had stopped improving, so what changes after the boundary is continued pre-training's doing (the premise of C2, ")
+          .append("C7 and C8). A cosine schedule still lowers the loss as it anneals, so the window's change does not reach zero; a longer ")
+          .append("pre-training shows how much of it is annealing. The runs of one scale share pre-training, so the two shifts' rows agree.\n\n")
+          .append("| scale | run | pre-training steps | D0 loss at the boundary | slope per 1,000 steps | change over the last ")
+          .append(percent(SLOPE_WINDOW)).append(" | change / loss |\n|---|---|---:|---:|---:|---:|---:|\n");
         for (String[] r : rows) md.append("| ").append(String.join(" | ", r)).append(" |\n");
         md.append('\n');
     }
 
     private static void claimsTable(StringBuilder md, Reproduction.Options o, Map<ModelScale, List<Claim.Result>> claims, Claim.Result c14) {
         List<ModelScale> models = o.models();
+        // Every claim some scale judged, in the claims' order.
+        List<Claim.Result> rows = new ArrayList<>();
+        for (Claim claim : Claims.all()) {
+            models.stream().flatMap(m -> claims.get(m).stream()).filter(x -> x.claim().id().equals(claim.id())).findFirst().ifPresent(rows::add);
+        }
         md.append("## Claims\n\n| claim | statement |");
-        for (ModelScale m : models) md.append(" ").append(m.preset()).append(": reproduced | ").append(m.preset()).append(": verdict |");
+        for (ModelScale m : models) md.append(" ").append(m.name()).append(": reproduced | ").append(m.name()).append(": verdict |");
         md.append("\n|---|---|").append("---:|---|".repeat(models.size())).append('\n');
-        for (Claim.Result c : claims.get(models.getFirst())) {
+        for (Claim.Result c : rows) {
             md.append("| ").append(c.claim().id()).append(" | ").append(cell(c.claim().statement())).append(" |");
             for (ModelScale m : models) {
                 Claim.Result at = claims.get(m).stream().filter(x -> x.claim().id().equals(c.claim().id())).findFirst().orElse(null);
@@ -153,19 +164,23 @@ public final class ReproductionReport {
         }
         md.append("| C14 | ").append(cell(c14 != null ? c14.claim().statement() : "Larger models forget less."));
         if (c14 == null) {
-            md.append(" | — | needs two model scales |").append(" — | — |".repeat(models.size() - 1)).append('\n');
+            md.append(" | — | needs toy-xs and toy-s |").append(" — | — |".repeat(models.size() - 1)).append('\n');
         } else {
-            md.append(" (").append(models.get(1).preset()).append(" against ").append(models.get(0).preset()).append(") | — | — |")
-              .append(" ").append(counts(c14)).append(" | **").append(c14.verdict()).append("** |").append(" — | — |".repeat(models.size() - 2)).append('\n');
+            // In toy-s's columns: it is toy-s against toy-xs.
+            md.append(" (toy-s against toy-xs) |");
+            for (ModelScale m : models) {
+                md.append(m.equals(ModelScale.TOY_S) ? " " + counts(c14) + " | **" + c14.verdict() + "** |" : " — | — |");
+            }
+            md.append('\n');
         }
         md.append('\n');
-        for (Claim.Result c : claims.get(models.getFirst())) {
+        for (Claim.Result c : rows) {
             for (ModelScale m : models) {
                 claims.get(m).stream().filter(x -> x.claim().id().equals(c.claim().id())).findFirst()
-                        .ifPresent(at -> claimDetail(md, at, m.preset()));
+                        .ifPresent(at -> claimDetail(md, at, m.name()));
             }
         }
-        if (c14 != null) claimDetail(md, c14, models.get(1).preset() + " against " + models.get(0).preset());
+        if (c14 != null) claimDetail(md, c14, "toy-s against toy-xs");
     }
 
     private static String counts(Claim.Result c) {
@@ -190,7 +205,7 @@ public final class ReproductionReport {
 
     private static void transferTable(StringBuilder md, Reproduction.Options o, List<Transfer.Row> rows) {
         if (rows.isEmpty()) return;
-        String small = o.models().get(0).preset(), large = o.models().get(1).preset();
+        String small = ModelScale.TOY_XS.name(), large = ModelScale.TOY_S.name();
         md.append("## Transfer across scale\n\nDoes a ranking made at `").append(small).append("` hold at `").append(large)
           .append("`? For the §6.1 (`rewarm`) and §6.2 (`replay`) variants of each shift that ran at both scales, ranked best (lowest) first ")
           .append("by the mean over seeds; Kendall's τ-b between the scales' values, per seed (the same seed's runs: the same data order), ")
@@ -215,7 +230,7 @@ public final class ReproductionReport {
         Experiment e = part.experiment();
         String key = part.key();
         md.append("## ").append(e.section()).append(" ").append(e.title()).append(" (`").append(e.id()).append("`, ")
-          .append(part.model().preset()).append(")\n\n");
+          .append(part.model().name()).append(")\n\n");
         // Variants in their order, each with its seeds' summaries.
         Map<String, List<VariantResult>> byVariant = new LinkedHashMap<>();
         for (VariantResult r : runs) byVariant.computeIfAbsent(Outcomes.variantOf(r.name()), k -> new ArrayList<>()).add(r);

@@ -33,7 +33,8 @@ public final class ScaledSweep {
 
     /**
      * As {@link #read(Path, double, int)} at a model scale: the base's model preset is the scale's,
-     * and the variants the scale leaves out are dropped. The specs' own scale changes nothing.
+     * the variants the scale leaves out are dropped, and a long-pre-training scale lengthens
+     * pre-training (and the union baseline with it). The specs' own scale changes nothing.
      */
     public static SweepSpec read(Path file, double scale, int seeds, ModelScale model) {
         if (!(scale > 0) || Double.isInfinite(scale)) throw new IllegalArgumentException("scale must be positive, not " + scale);
@@ -67,6 +68,7 @@ public final class ScaledSweep {
                 variants.fieldNames().forEachRemaining(n -> { if (!model.keeps(n)) dropped.add(n); });
                 variants.remove(dropped);
             }
+            if (model.pretrainSteps() > 0) lengthenPretraining(file, sweep, model.pretrainSteps());
         }
         if (scale != 1) {
             scaleSteps(sweep.get("base"), scale);
@@ -89,6 +91,34 @@ public final class ScaledSweep {
         ArrayNode list = sweep.putArray("seeds");
         for (int s = 1; s <= seeds; s++) list.add(s);
         return SweepSpec.read(sweep.toString(), file.toString(), dir);
+    }
+
+    /**
+     * Pre-training ({@code base.stages[0]}, which must be named {@code pretrain}) becomes {@code steps}
+     * long; a variant that replaces the stages by one {@code pretrain} stage (D0 only) gets the same,
+     * one that replaces them by a {@code union} stage (both stages' tokens from scratch) grows by as
+     * many steps as pre-training did, so it stays compute-equivalent. Other stages keep their steps.
+     */
+    private static void lengthenPretraining(Path file, ObjectNode sweep, long steps) {
+        JsonNode first = sweep.path("base").path("stages").path(0);
+        if (!(first instanceof ObjectNode pretrain) || !"pretrain".equals(pretrain.path("name").asText())
+                || !pretrain.path("steps").isIntegralNumber()) {
+            throw new SpecException(file.toString(), List.of(new Problems.Problem("base.stages[0]",
+                    "expected the pre-training stage (named \"pretrain\", with steps) to lengthen")));
+        }
+        long added = steps - pretrain.get("steps").asLong();
+        pretrain.put("steps", steps);
+        if (!(sweep.get("variants") instanceof ObjectNode variants)) return;
+        for (Iterator<Map.Entry<String, JsonNode>> it = variants.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> v = it.next();
+            if (!(v.getValue().get("stages") instanceof ArrayNode stages) || stages.size() != 1
+                    || !(stages.get(0) instanceof ObjectNode only) || !only.path("steps").isIntegralNumber()) continue;
+            switch (only.path("name").asText()) {
+                case "pretrain" -> only.put("steps", steps);
+                case "union" -> only.put("steps", only.get("steps").asLong() + added);
+                default -> { }
+            }
+        }
     }
 
     static long scaled(long steps, double scale) {

@@ -45,6 +45,40 @@ class ScaledSweepTest {
     }
 
     @Test
+    void aLongPretrainingScaleLengthensPretrainingAndTheUnionAndKeepsOnlyWhatC2C7C8Compare() {
+        ModelScale m = ModelScale.TOY_XS_LONG;
+        long p = m.pretrainSteps();
+        java.util.Set<String> ran = new java.util.HashSet<>();
+        for (String id : m.experiments()) {
+            SweepSpec sweep = ScaledSweep.read(SPECS.resolve(id + ".json"), 1, 1, m);
+            for (SweepSpec.Variant v : sweep.variants()) {
+                String name = v.name().replace("@seed=1", "");
+                ran.add(name);
+                assertThat(v.spec().model().preset()).isEqualTo("toy-xs");
+                var steps = v.plan().stages().stream().map(s -> s.end() - s.start()).toList();
+                if (name.endsWith("-union")) {
+                    assertThat(steps).as(name).containsExactly(p + 1200); // both stages' tokens, from scratch
+                } else {
+                    assertThat(steps).as(name).containsExactly(p, 1200L); // continued pre-training keeps its budget
+                }
+            }
+        }
+        assertThat(ran).containsExactlyInAnyOrderElementsOf(ModelScale.LONG_VARIANTS);
+
+        // --scale applies after: every phase keeps its share.
+        SweepSpec quick = ScaledSweep.read(SPECS.resolve("recipe.json"), 0.5, 1, m);
+        assertThat(quick.variant("weak-union@seed=1").plan().totalSteps()).isEqualTo((p + 1200) / 2);
+        assertThat(quick.variant("strong-recipe-replay-25pct@seed=1").plan().stages().getFirst().end()).isEqualTo(p / 2);
+
+        // A D0-only variant (one "pretrain" stage) is pre-training alone, as long as the scale's.
+        ModelScale withD0 = new ModelScale("d0", "toy-xs", java.util.List.of("recipe"), java.util.List.of(),
+                java.util.List.of("d0-only", "weak-d1-only"), 3000, java.util.List.of(), null);
+        SweepSpec recipe = ScaledSweep.read(SPECS.resolve("recipe.json"), 1, 1, withD0);
+        assertThat(recipe.variant("d0-only@seed=1").plan().totalSteps()).isEqualTo(3000L);
+        assertThat(recipe.variant("weak-d1-only@seed=1").plan().totalSteps()).isEqualTo(1200L);
+    }
+
+    @Test
     void badArgumentsAreRefused() {
         assertThatThrownBy(() -> ScaledSweep.read(SPECS.resolve("rewarm.json"), 0, 2)).hasMessageContaining("scale must be positive");
         assertThatThrownBy(() -> ScaledSweep.read(SPECS.resolve("rewarm.json"), 1, 0)).hasMessageContaining("seeds must be at least 1");
