@@ -148,7 +148,7 @@ final class ReproduceCommand implements Callable<Integer> {
                 @Override
                 public SweepListener experimentStarted(Reproduction.Part part, int reused) {
                     Experiment e = part.experiment();
-                    bar[0] = new Progress.SweepBar(err, e.section() + " " + e.id() + " at " + part.model().preset()
+                    bar[0] = new Progress.SweepBar(err, e.section() + " " + e.id() + " at " + part.model().name()
                             + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
                     return bar[0];
                 }

@@ -68,7 +68,9 @@ public final class SweepRunner {
     /**
      * Runs the sweep into {@code outDir} on {@code jobs} threads, each run's engine computing on
      * {@code max(1, processors / j)} threads where {@code j} is {@code jobs}, or fewer when fewer runs
-     * are left to do; then writes the report. Returns every run's result, failed ones included.
+     * are left to do; then writes the report. Returns every run's result, failed ones included. An
+     * engine whose numbers do not depend on its thread count (the simulator) is given more threads
+     * between steps while fewer runs train than there are cores (the sweep's tail), and back again.
      *
      * @throws IllegalStateException when a run directory holds a run of a different spec (nothing ran)
      */
@@ -158,7 +160,7 @@ public final class SweepRunner {
                 th.setDaemon(true);
                 return th;
             });
-            Worker worker = new Worker(pool, engines, threads, setup, progress, errors, summaries, shared);
+            Worker worker = new Worker(pool, engines, threads, setup, progress, errors, summaries, shared, new AtomicInteger());
             try {
                 // Runs others wait for first, so that the waiting ones can start as early as possible.
                 List<Task> order = new ArrayList<>(ready);
@@ -266,7 +268,17 @@ public final class SweepRunner {
      * trains that stage from the deepest stage end on disk (or from scratch) and so writes it.
      */
     private record Worker(ExecutorService pool, EngineFactory engines, int threads, Object setup, Progress progress,
-                          Map<String, String> errors, Map<String, RunSummary> summaries, SharedStages shared) {
+                          Map<String, String> errors, Map<String, RunSummary> summaries, SharedStages shared,
+                          AtomicInteger training) {
+        /**
+         * The threads a run may compute on now: the cores shared among the runs training. When fewer
+         * runs train than there are jobs (the sweep's last runs, or runs waiting on a stage end), the
+         * idle cores go to those that do; an engine takes them between steps ({@link Engine#setThreads}).
+         */
+        int share() {
+            return Math.max(threads, Runtime.getRuntime().availableProcessors() / Math.max(1, training.get()));
+        }
+
         void submit(Task t) {
             try {
                 pool.submit(() -> {
@@ -326,12 +338,20 @@ public final class SweepRunner {
                 engine = w.engines().create(plan, w.threads());
             }
             if (engine == null) throw new IllegalStateException("the engine factory made no engine");
+            boolean lend = engine.canChangeThreads();
+            int[] computingOn = {w.threads()};
+            if (lend) w.training().incrementAndGet();
             RunSummary summary;
             try (engine) {
                 TrainingLoop.Listener steps = new TrainingLoop.Listener() {
                     @Override
                     public void onStep(StepRecord record, long totalSteps) {
                         if (record.step() < totalSteps) progress.step(name, record.step() + 1, totalSteps);
+                        int share = lend ? w.share() : computingOn[0];
+                        if (share != computingOn[0]) {
+                            engine.setThreads(share);
+                            computingOn[0] = share;
+                        }
                     }
 
                     @Override
@@ -347,6 +367,8 @@ public final class SweepRunner {
                     }
                 };
                 summary = new TrainingLoop(plan, engine, t.data, t.dir, steps).run(true);
+            } finally {
+                if (lend) w.training().decrementAndGet();
             }
             w.summaries().put(name, summary);
             progress.variantFinished(name, summary);

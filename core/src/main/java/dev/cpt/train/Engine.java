@@ -44,6 +44,20 @@ public interface Engine extends AutoCloseable {
      */
     default void joinSave(Path engineDir) throws IOException {}
 
+    /**
+     * Whether {@link #setThreads} changes anything: true for an engine whose numbers do not depend
+     * on its thread count, so that a sweep may move idle cores to it between steps.
+     */
+    default boolean canChangeThreads() {
+        return false;
+    }
+
+    /**
+     * Computes on {@code threads} threads from the next step on; called between steps, from the
+     * thread that trains. Only where {@link #canChangeThreads()}; the default does nothing.
+     */
+    default void setThreads(int threads) {}
+
     /** This process's rank in a multi-rank run; 0 on one rank. */
     default int rank() {
         return 0;

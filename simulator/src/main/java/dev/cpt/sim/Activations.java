@@ -85,8 +85,8 @@ final class Activations {
         attention = new Attention(threads, batch, seqLen, shape.heads(), c);
     }
 
-    boolean fits(int batch, int seqLen) {
-        return this.batch == batch && this.seqLen == seqLen;
+    boolean fits(int batch, int seqLen, int threads) {
+        return this.batch == batch && this.seqLen == seqLen && attention.threads() >= threads;
     }
 
     /** The residual stream entering layer {@code l}. */

@@ -33,6 +33,11 @@ final class Attention {
     /** Gather offsets of one column of K or V down {@code L} consecutive rows of qkv. */
     private final int[] rowOffsets;
 
+    /** The most workers this attention has scratch for. */
+    int threads() {
+        return transposed.length;
+    }
+
     Attention(int threads, int batch, int seqLen, int heads, int c) {
         this.batch = batch;
         this.seqLen = seqLen;

@@ -101,6 +101,14 @@ public final class GptModel implements AutoCloseable {
         return paramsT;
     }
 
+    /**
+     * Computes on {@code threads} threads from the next call on (between steps, from the thread that
+     * trains); the numbers do not depend on it ({@link Workers}).
+     */
+    public void setThreads(int threads) {
+        workers.setThreads(threads);
+    }
+
     /** Refreshes what is derived from the parameters (the transposed weights). */
     public void parametersChanged() {
         int c = shape.dModel();
@@ -186,7 +194,7 @@ public final class GptModel implements AutoCloseable {
     /** Embeddings, blocks, final LayerNorm and the tied head: the batch's logits, in {@code acts.logits}. */
     private Activations forwardToLogits(int[] tokens, int batch, int seqLen) {
         checkTokens(tokens, batch, seqLen);
-        if (acts == null || !acts.fits(batch, seqLen)) acts = new Activations(shape, batch, seqLen, workers.threads());
+        if (acts == null || !acts.fits(batch, seqLen, workers.threads())) acts = new Activations(shape, batch, seqLen, workers.threads());
         Activations a = acts;
         int c = shape.dModel();
         int rows = a.rows;

@@ -91,6 +91,17 @@ public final class SimEngine implements Engine {
         return new StepResult(loss, norm);
     }
 
+    /** The kernels' numbers do not depend on the thread count ({@link Workers}), so a sweep may lend this run idle cores. */
+    @Override
+    public boolean canChangeThreads() {
+        return true;
+    }
+
+    @Override
+    public void setThreads(int threads) {
+        model.setThreads(threads);
+    }
+
     @Override
     public double evalLoss(Batch batch) {
         return model.forward(batch.tokens(), batch.sequences(), batch.seqLen(), false);

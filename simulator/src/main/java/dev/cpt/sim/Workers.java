@@ -4,13 +4,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A small fixed pool of threads that splits a range of work items into one contiguous part per
+ * A small pool of threads that splits a range of work items into one contiguous part per
  * thread. The split depends only on the range, the grain and the thread count, and every kernel
  * gives each output element to exactly one part, so no two threads ever add into the same float:
  * results do not depend on timing. The caller's thread runs part 0.
  *
  * <p>Workers spin briefly before parking because a training step runs many short parallel
  * regions back to back; waking a parked thread for each costs more than the regions themselves.
+ *
+ * <p>How many threads take part can change between calls ({@link #setThreads}): a sweep gives a
+ * run the cores its finished neighbours left. Since the split only decides which thread computes
+ * an element, never how, the numbers stay the same.
  *
  * <p>Not reentrant and not for concurrent callers: one engine, one calling thread.
  */
@@ -24,8 +28,10 @@ public final class Workers implements AutoCloseable {
 
     private static final int SPINS = 1 << 14;
 
-    private final int threads;
-    private final Thread[] pool;
+    /** The threads taking part in each call (the caller and {@code threads - 1} of the pool). */
+    private volatile int threads;
+    /** The pool's threads, started as they are first needed; index i runs part i + 1. */
+    private Thread[] pool;
     private final AtomicInteger generation = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Task task;
@@ -34,24 +40,39 @@ public final class Workers implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
     private volatile boolean closed;
-    private final float[][] scratch;
+    private float[][] scratch;
 
     public Workers(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-        this.threads = threads;
-        this.pool = new Thread[threads - 1];
-        this.scratch = new float[threads][0];
-        for (int i = 1; i < threads; i++) {
-            int id = i;
-            Thread t = new Thread(() -> loop(id), "cpt-sim-worker-" + id);
-            t.setDaemon(true);
-            pool[i - 1] = t;
-            t.start();
-        }
+        this.pool = new Thread[0];
+        this.scratch = new float[0][];
+        setThreads(threads);
     }
 
     public int threads() {
         return threads;
+    }
+
+    /**
+     * From the next {@link #run} on, computes on {@code threads} threads: the pool grows when it
+     * must; threads no longer taking part park until they are needed again. Call it from the thread
+     * that calls {@link #run}, between calls.
+     */
+    public void setThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        if (threads > scratch.length) {
+            float[][] grown = java.util.Arrays.copyOf(scratch, threads);
+            for (int i = scratch.length; i < threads; i++) grown[i] = new float[0];
+            scratch = grown;
+        }
+        this.threads = threads;
+        for (int i = pool.length + 1; i < threads; i++) {
+            int id = i;
+            Thread t = new Thread(() -> loop(id), "cpt-sim-worker-" + id);
+            t.setDaemon(true);
+            pool = java.util.Arrays.copyOf(pool, i);
+            pool[i - 1] = t;
+            t.start();
+        }
     }
 
     /**
@@ -60,7 +81,8 @@ public final class Workers implements AutoCloseable {
      */
     public void run(int items, int grain, Task task) {
         if (items <= 0) return;
-        if (threads == 1 || items <= grain) {
+        int n = threads;
+        if (n == 1 || items <= grain) {
             task.run(0, 0, items);
             return;
         }
@@ -69,9 +91,9 @@ public final class Workers implements AutoCloseable {
         this.grain = grain;
         this.caller = Thread.currentThread();
         this.failure = null;
-        pending.set(threads - 1);
+        pending.set(n - 1);
         generation.incrementAndGet();
-        for (Thread t : pool) LockSupport.unpark(t);
+        for (int i = 0; i < n - 1; i++) LockSupport.unpark(pool[i]);
         Throwable own = null;
         try {
             runPart(0);
@@ -112,6 +134,12 @@ public final class Workers implements AutoCloseable {
             }
             if (closed) return;
             seen = g;
+            if (id >= threads) {
+                // Not taking part: sleep until a call that needs this thread unparks it (spinning
+                // here would take a core from the runs that now have it).
+                LockSupport.park(this);
+                continue;
+            }
             try {
                 runPart(id);
             } catch (Throwable e) {

@@ -76,6 +76,36 @@ class SimEngineTest {
         }
     }
 
+    /**
+     * A sweep lends a run the cores its finished neighbours left, between steps: growing the pool
+     * past the count it was built with, shrinking it and growing it again leaves every loss,
+     * evaluation and weight as one thread computes them.
+     */
+    @Test
+    void changingTheThreadCountBetweenStepsChangesNoNumber() {
+        double[] one = new double[8];
+        double[] evalOne = new double[8];
+        float[] params;
+        try (SimEngine e = new SimEngine(SHAPE, OPT, 4, SEQ_LEN, 1)) {
+            for (int s = 0; s < 8; s++) {
+                one[s] = e.trainStep(batch(s, SHAPE.vocabSize()), 3e-3, 0.1).loss();
+                evalOne[s] = e.evalLoss(batch(100 + s, SHAPE.vocabSize()));
+            }
+            params = e.model().params().clone();
+        }
+        int[] counts = {3, 1, 2, 4, 1, 3, 2, 1};
+        try (SimEngine e = new SimEngine(SHAPE, OPT, 4, SEQ_LEN, 2)) {
+            assertThat(e.canChangeThreads()).isTrue();
+            for (int s = 0; s < 8; s++) {
+                e.setThreads(counts[s]);
+                assertThat(e.trainStep(batch(s, SHAPE.vocabSize()), 3e-3, 0.1).loss()).as("step %d on %d threads", s, counts[s]).isEqualTo(one[s]);
+                assertThat(e.evalLoss(batch(100 + s, SHAPE.vocabSize()))).isEqualTo(evalOne[s]);
+            }
+            assertThat(e.model().params()).isEqualTo(params);
+            assertThatThrownBy(() -> e.setThreads(0)).hasMessageContaining("at least 1");
+        }
+    }
+
     @Test
     void aLoadedCheckpointContinuesBitIdentically() throws IOException {
         double[] straight;
