@@ -55,7 +55,7 @@ public record ModelScale(String name, String preset, List<String> experiments, L
     private static ModelScale longPretraining(String preset, long steps, String why) {
         return new ModelScale(preset + "-long", preset, List.of("rewarm", "replay", "recipe"), List.of(), LONG_VARIANTS, steps,
                 List.of("C2", "C7", "C8"), String.format(java.util.Locale.ROOT,
-                        "pre-training of %,d steps instead of 1,200 (%s), the union baseline %,d steps; only the variants C2, C7 and C8 compare",
+                        "pre-training of %,d steps instead of 1,200 (%s), the union baseline %,d steps with D0 and D1 in proportion to their stages; only the variants C2, C7 and C8 compare",
                         steps, why, steps + 1200));
     }
 

@@ -96,8 +96,10 @@ public final class ScaledSweep {
     /**
      * Pre-training ({@code base.stages[0]}, which must be named {@code pretrain}) becomes {@code steps}
      * long; a variant that replaces the stages by one {@code pretrain} stage (D0 only) gets the same,
-     * one that replaces them by a {@code union} stage (both stages' tokens from scratch) grows by as
-     * many steps as pre-training did, so it stays compute-equivalent. Other stages keep their steps.
+     * one that replaces them by a {@code union} stage (both stages' data from scratch) grows by as
+     * many steps as pre-training did, so it stays compute-equivalent, and takes D0 in proportion: the
+     * union of the data the sequential runs see (PAPER.md's D0 ∪ D1), each once, not D1 repeated to
+     * half of a longer budget. Other stages keep their steps.
      */
     private static void lengthenPretraining(Path file, ObjectNode sweep, long steps) {
         JsonNode first = sweep.path("base").path("stages").path(0);
@@ -106,8 +108,11 @@ public final class ScaledSweep {
             throw new SpecException(file.toString(), List.of(new Problems.Problem("base.stages[0]",
                     "expected the pre-training stage (named \"pretrain\", with steps) to lengthen")));
         }
-        long added = steps - pretrain.get("steps").asLong();
+        long was = pretrain.get("steps").asLong();
+        long added = steps - was;
         pretrain.put("steps", steps);
+        // D0: the one dataset pre-training trains on
+        String d0 = pretrain.get("mix") instanceof ObjectNode m && m.size() == 1 ? m.fieldNames().next() : null;
         if (!(sweep.get("variants") instanceof ObjectNode variants)) return;
         for (Iterator<Map.Entry<String, JsonNode>> it = variants.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> v = it.next();
@@ -115,7 +120,18 @@ public final class ScaledSweep {
                     || !(stages.get(0) instanceof ObjectNode only) || !only.path("steps").isIntegralNumber()) continue;
             switch (only.path("name").asText()) {
                 case "pretrain" -> only.put("steps", steps);
-                case "union" -> only.put("steps", only.get("steps").asLong() + added);
+                case "union" -> {
+                    only.put("steps", only.get("steps").asLong() + added);
+                    if (only.get("mix") instanceof ObjectNode mix && d0 != null && mix.get(d0) instanceof JsonNode w && w.isNumber()) {
+                        mix.put(d0, w.asDouble() * steps / was);
+                        double sum = 0;
+                        for (JsonNode x : mix) sum += x.asDouble();
+                        for (Iterator<Map.Entry<String, JsonNode>> f = mix.fields(); f.hasNext(); ) {
+                            Map.Entry<String, JsonNode> e = f.next();
+                            e.setValue(mix.numberNode(e.getValue().asDouble() / sum));
+                        }
+                    }
+                }
                 default -> { }
             }
         }

@@ -58,6 +58,10 @@ class ScaledSweepTest {
                 var steps = v.plan().stages().stream().map(s -> s.end() - s.start()).toList();
                 if (name.endsWith("-union")) {
                     assertThat(steps).as(name).containsExactly(p + 1200); // both stages' tokens, from scratch
+                    // each dataset in proportion to its stage: the data the sequential runs see, each once
+                    var mix = v.spec().stages().getFirst().mix();
+                    assertThat(mix.get("en")).isCloseTo((double) p / (p + 1200), org.assertj.core.data.Offset.offset(1e-12));
+                    assertThat(mix.get(name.startsWith("weak") ? "en-b" : "de")).isCloseTo(1200.0 / (p + 1200), org.assertj.core.data.Offset.offset(1e-12));
                 } else {
                     assertThat(steps).as(name).containsExactly(p, 1200L); // continued pre-training keeps its budget
                 }
