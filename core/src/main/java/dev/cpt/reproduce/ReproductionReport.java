@@ -37,7 +37,7 @@ public final class ReproductionReport {
         StringBuilder md = new StringBuilder();
         md.append("# Reproducing PAPER.md on the simulator\n\n");
         md.append("Made by `").append(o.command()).append("` (step scale ").append(number(o.scale())).append(", seeds 1–")
-          .append(o.seeds()).append(", models ").append(String.join(" and ", o.models().stream().map(ModelScale::preset).toList()))
+          .append(o.seeds()).append(", models ").append(String.join(" and ", o.models().stream().map(ModelScale::name).toList()))
           .append(", ").append(o.jobs()).append(o.jobs() == 1 ? " job" : " jobs").append("); this invocation took ")
           .append(String.format(Locale.ROOT, "%.1f", minutes)).append(" min");
         if (sharedSteps > 0) md.append(String.format(Locale.ROOT, ", in which shared stages spared %,d training steps", sharedSteps));
