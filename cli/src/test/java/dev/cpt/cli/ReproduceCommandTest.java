@@ -24,14 +24,22 @@ class ReproduceCommandTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void theMiniatureWritesAReportWithEveryClaimJudged() throws IOException {
+    /** Builds small synthetic corpora under tmp, then runs {@code cpt reproduce} on them with 2 seeds and 2 jobs into {@code out}. */
+    private CliRun reproduceOnSyntheticCorpora(Path out, String... options) {
         CliRun data = CliRun.run("prepare", "--builtin", tmp.resolve("data/builtin").toString(), "--synthetic", "--max-mb", "1");
         assertThat(data.code()).as(data.err()).isZero();
-        Path out = tmp.resolve("repro");
-        CliRun r = CliRun.run("reproduce", "--specs", SPECS.toString(), "--root", tmp.toString(), "--scale", "0.025",
-                "--seeds", "2", "--jobs", "2", "--out", out.toString());
+        List<String> args = new java.util.ArrayList<>(List.of("reproduce", "--specs", SPECS.toString(), "--root", tmp.toString(),
+                "--seeds", "2", "--jobs", "2", "--out", out.toString()));
+        args.addAll(List.of(options));
+        CliRun r = CliRun.run(args.toArray(String[]::new));
         assertThat(r.code()).as(r.err()).isZero();
+        return r;
+    }
+
+    @Test
+    void theMiniatureWritesAReportWithEveryClaimJudged() throws IOException {
+        Path out = tmp.resolve("repro");
+        CliRun r = reproduceOnSyntheticCorpora(out, "--scale", "0.025");
         String verdict = "(reproduced|not reproduced|inconclusive)";
         for (int c = 1; c <= 13; c++) assertThat(r.out()).containsPattern("C" + c + ": " + verdict + " at toy-xs");
         // The §6 claims are judged at toy-s too, C14 across the two.
@@ -104,12 +112,8 @@ class ReproduceCommandTest {
      */
     @Test
     void aLongPretrainingScaleJudgesC2C7C8Only() throws IOException {
-        CliRun data = CliRun.run("prepare", "--builtin", tmp.resolve("data/builtin").toString(), "--synthetic", "--max-mb", "1");
-        assertThat(data.code()).as(data.err()).isZero();
         Path out = tmp.resolve("long");
-        CliRun r = CliRun.run("reproduce", "--specs", SPECS.toString(), "--root", tmp.toString(), "--scale", "0.0125",
-                "--seeds", "2", "--jobs", "2", "--models", "toy-xs-long", "--out", out.toString());
-        assertThat(r.code()).as(r.err()).isZero();
+        CliRun r = reproduceOnSyntheticCorpora(out, "--scale", "0.0125", "--models", "toy-xs-long");
         String verdict = "(reproduced|not reproduced|inconclusive)";
         // One line a claim judged: C2, C7 and C8 at the long scale, nothing else (no C14 without toy-xs and toy-s).
         assertThat(r.out().lines().filter(l -> l.matches("  C\\d+: .*")).map(l -> l.trim().split(":")[0])).containsExactly("C2", "C7", "C8");
