@@ -62,7 +62,7 @@ public record ModelScale(String name, String preset, List<String> experiments, L
     /**
      * toy-xs pre-trained 8× longer: 9.8 M tokens, about 80 per parameter (four times the
      * compute-optimal 20). Single runs of its pre-training alone (docs/reproduction/long-pretraining.md)
-     * change D0 by −0.009 nats over the last 20% at 4,800 steps and −0.021 at 19,200, against −0.035 at 1,200.
+     * change D0 by −0.009 nats over the last 20% at 4,800 steps and −0.021 at 19,200, against −0.042 at 1,200.
      */
     public static final ModelScale TOY_XS_LONG = longPretraining("toy-xs", 9_600, "about 80 tokens per parameter");
 
