@@ -160,7 +160,8 @@ public final class SweepRunner {
                 th.setDaemon(true);
                 return th;
             });
-            Worker worker = new Worker(pool, engines, threads, setup, progress, errors, summaries, shared, new AtomicInteger());
+            Worker worker = new Worker(pool, engines, threads, Runtime.getRuntime().availableProcessors(), setup, progress, errors,
+                    summaries, shared, new AtomicInteger());
             try {
                 // Runs others wait for first, so that the waiting ones can start as early as possible.
                 List<Task> order = new ArrayList<>(ready);
@@ -267,7 +268,7 @@ public final class SweepRunner {
      * that ends without writing a stage end others wait on hands them to the first of them, which
      * trains that stage from the deepest stage end on disk (or from scratch) and so writes it.
      */
-    private record Worker(ExecutorService pool, EngineFactory engines, int threads, Object setup, Progress progress,
+    private record Worker(ExecutorService pool, EngineFactory engines, int threads, int cores, Object setup, Progress progress,
                           Map<String, String> errors, Map<String, RunSummary> summaries, SharedStages shared,
                           AtomicInteger training) {
         /**
@@ -276,7 +277,7 @@ public final class SweepRunner {
          * idle cores go to those that do; an engine takes them between steps ({@link Engine#setThreads}).
          */
         int share() {
-            return Math.max(threads, Runtime.getRuntime().availableProcessors() / Math.max(1, training.get()));
+            return Math.max(threads, cores / Math.max(1, training.get()));
         }
 
         void submit(Task t) {

@@ -142,6 +142,14 @@ public interface Engine extends AutoCloseable {
 
         @Override
         default void close() {}
+
+        /** What {@link #append} refuses, the same for every engine: a full context, a token outside the vocabulary. */
+        static void checkAppend(int length, int contextLength, int vocabSize, int token) {
+            if (length == contextLength) throw new IllegalStateException("the context of " + contextLength + " tokens is full");
+            if (token < 0 || token >= vocabSize) {
+                throw new IllegalArgumentException("token " + token + " is outside the model's vocabulary of " + vocabSize);
+            }
+        }
     }
 
     /** Training loss on the step's batch (before the update) and the gradient norm before clipping. */

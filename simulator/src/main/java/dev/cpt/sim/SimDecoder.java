@@ -54,12 +54,7 @@ final class SimDecoder implements Engine.Decoder {
 
     @Override
     public float[] append(int token) {
-        if (length == shape.contextLength()) {
-            throw new IllegalStateException("the context of " + shape.contextLength() + " tokens is full");
-        }
-        if (token < 0 || token >= shape.vocabSize()) {
-            throw new IllegalArgumentException("token " + token + " is outside the model's vocabulary of " + shape.vocabSize());
-        }
+        Engine.Decoder.checkAppend(length, shape.contextLength(), shape.vocabSize(), token);
         Workers w = model.workers();
         float[] p = model.params();
         float[] pT = model.paramsT();

@@ -711,12 +711,7 @@ public final class TorchEngine implements Engine {
         @Override
         public float[] append(int token) {
             if (done) throw new IllegalStateException("the decoder is closed");
-            if (length == shape.contextLength()) {
-                throw new IllegalStateException("the context of " + shape.contextLength() + " tokens is full");
-            }
-            if (token < 0 || token >= shape.vocabSize()) {
-                throw new IllegalArgumentException("token " + token + " is outside the model's vocabulary of " + shape.vocabSize());
-            }
+            Decoder.checkAppend(length, shape.contextLength(), shape.vocabSize(), token);
             check("cpt_decoder_append", cpt_decoder_append(handle, token, logitsOut));
             MemorySegment.copy(logitsOut, ValueLayout.JAVA_FLOAT, 0, logits, 0, logits.length);
             length++;
