@@ -318,6 +318,36 @@ torch::Tensor alibi_attention(const cpt_model &m, const torch::Tensor &q, const 
 }
 
 /** mpt's block i: y = x + out_proj(attn(norm_1(x))); y + down_proj(gelu(up_proj(norm_2(y)))), every linear bias-free. */
+/**
+ * The rest of block i once its attention output {@code a} (projected) is known: x + a and the MLP,
+ * sequential (gpt2, mpt, neox without parallel residual) or parallel (neox). block() and
+ * cached_block() differ only in how they attend, so they share this.
+ */
+torch::Tensor block_after_attention(const cpt_model &m, const torch::Tensor &x, const torch::Tensor &a, int i) {
+    if (m.config.arch == CPT_ARCH_MPT) {
+        std::string l = "blocks." + std::to_string(i);
+        auto y = x + a;
+        auto h = gelu(m, at::linear(mpt_norm(m, y, l + ".norm_2"), m.p(l + ".ffn.up_proj.weight")));
+        return y + at::linear(h, m.p(l + ".ffn.down_proj.weight"));
+    }
+    if (m.config.arch == CPT_ARCH_GPT2) {
+        std::string l = "h." + std::to_string(i);
+        auto y = x + a;
+        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"));
+        return y + linear(m, h, l + ".mlp.c_proj");
+    }
+    std::string l = "layers." + std::to_string(i);
+    if (!m.config.use_parallel_residual) {
+        // sequential: y = x + attn(ln1(x)); y + mlp(ln2(y))
+        auto y = x + a;
+        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+        return y + linear(m, h, l + ".mlp.dense_4h_to_h");
+    }
+    // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
+    auto h = gelu(m, linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
+    return x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
+}
+
 torch::Tensor mpt_block(const cpt_model &m, const torch::Tensor &x, int i) {
     std::string l = "blocks." + std::to_string(i);
     int64_t b = x.size(0), t = x.size(1), d = m.config.d_model, heads = m.config.heads, hd = d / heads;
@@ -326,9 +356,7 @@ torch::Tensor mpt_block(const cpt_model &m, const torch::Tensor &x, int i) {
     auto k = qkv[1].view({b, t, heads, hd}).transpose(1, 2);
     auto v = qkv[2].view({b, t, heads, hd}).transpose(1, 2);
     auto a = alibi_attention(m, q, k, v).transpose(1, 2).contiguous().view({b, t, d});
-    auto y = x + at::linear(a, m.p(l + ".attn.out_proj.weight"));
-    auto h = gelu(m, at::linear(mpt_norm(m, y, l + ".norm_2"), m.p(l + ".ffn.up_proj.weight")));
-    return y + at::linear(h, m.p(l + ".ffn.down_proj.weight"));
+    return block_after_attention(m, x, at::linear(a, m.p(l + ".attn.out_proj.weight")), i);
 }
 
 /** mpt's parameters in the engine's order, initialised as gpt2's and neox's (norms one, residual projections scaled). */
@@ -353,9 +381,7 @@ torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
     if (m.config.arch == CPT_ARCH_MPT) return mpt_block(m, x, i);
     if (m.config.arch == CPT_ARCH_GPT2) {
         std::string l = "h." + std::to_string(i);
-        auto y = x + self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
-        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"));
-        return y + linear(m, h, l + ".mlp.c_proj");
+        return block_after_attention(m, x, self_attention(m, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false), i);
     }
     std::string l = "layers." + std::to_string(i);
     if (m.config.fused_kernels && m.config.use_parallel_residual) {
@@ -376,15 +402,7 @@ torch::Tensor block(const cpt_model &m, const torch::Tensor &x, int i) {
     }
     auto a = self_attention(m, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
                             l + ".attention.dense", true);
-    if (!m.config.use_parallel_residual) {
-        // sequential: y = x + attn(ln1(x)); y + mlp(ln2(y))
-        auto y = x + a;
-        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
-        return y + linear(m, h, l + ".mlp.dense_4h_to_h");
-    }
-    // parallel residual: x + attn(ln1(x)) + mlp(ln2(x))
-    auto h = gelu(m, linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
-    return x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
+    return block_after_attention(m, x, a, i);
 }
 
 /**
@@ -1418,28 +1436,19 @@ torch::Tensor cached_attention(const cpt_model &m, cpt_decoder &dec, int layer, 
 
 /** Block i for one new token: block()'s layers (its eager form) with cached_attention. */
 torch::Tensor cached_block(const cpt_model &m, cpt_decoder &dec, const torch::Tensor &x, int i) {
+    torch::Tensor a;
     if (m.config.arch == CPT_ARCH_MPT) {
         std::string l = "blocks." + std::to_string(i);
-        auto y = x + cached_attention(m, dec, i, mpt_norm(m, x, l + ".norm_1"), l + ".attn.Wqkv", l + ".attn.out_proj", false);
-        auto h = gelu(m, at::linear(mpt_norm(m, y, l + ".norm_2"), m.p(l + ".ffn.up_proj.weight")));
-        return y + at::linear(h, m.p(l + ".ffn.down_proj.weight"));
-    }
-    if (m.config.arch == CPT_ARCH_GPT2) {
+        a = cached_attention(m, dec, i, mpt_norm(m, x, l + ".norm_1"), l + ".attn.Wqkv", l + ".attn.out_proj", false);
+    } else if (m.config.arch == CPT_ARCH_GPT2) {
         std::string l = "h." + std::to_string(i);
-        auto y = x + cached_attention(m, dec, i, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
-        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".ln_2"), l + ".mlp.c_fc"));
-        return y + linear(m, h, l + ".mlp.c_proj");
+        a = cached_attention(m, dec, i, layer_norm(m, x, l + ".ln_1"), l + ".attn.c_attn", l + ".attn.c_proj", false);
+    } else {
+        std::string l = "layers." + std::to_string(i);
+        a = cached_attention(m, dec, i, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
+                             l + ".attention.dense", true);
     }
-    std::string l = "layers." + std::to_string(i);
-    auto a = cached_attention(m, dec, i, layer_norm(m, x, l + ".input_layernorm"), l + ".attention.query_key_value",
-                              l + ".attention.dense", true);
-    if (!m.config.use_parallel_residual) {
-        auto y = x + a;
-        auto h = gelu(m, linear(m, layer_norm(m, y, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
-        return y + linear(m, h, l + ".mlp.dense_4h_to_h");
-    }
-    auto h = gelu(m, linear(m, layer_norm(m, x, l + ".post_attention_layernorm"), l + ".mlp.dense_h_to_4h"));
-    return x + a + linear(m, h, l + ".mlp.dense_4h_to_h");
+    return block_after_attention(m, x, a, i);
 }
 
 }  // namespace
