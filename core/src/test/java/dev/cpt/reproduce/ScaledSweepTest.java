@@ -83,6 +83,16 @@ class ScaledSweepTest {
     }
 
     @Test
+    void aLongPretrainingScaleNamesASweepWithoutAPretrainingStage(@org.junit.jupiter.api.io.TempDir Path tmp) throws java.io.IOException {
+        String base = java.nio.file.Files.readString(SPECS.resolve("base.json")).replace("\"name\": \"pretrain\"", "\"name\": \"warm\"");
+        java.nio.file.Files.writeString(tmp.resolve("base.json"), base);
+        java.nio.file.Files.writeString(tmp.resolve("rewarm.json"), java.nio.file.Files.readString(SPECS.resolve("rewarm.json")));
+        assertThatThrownBy(() -> ScaledSweep.read(tmp.resolve("rewarm.json"), 1, 1, ModelScale.TOY_XS_LONG))
+                .hasMessageContaining("rewarm.json").hasMessageContaining("base.stages[0]")
+                .hasMessageContaining("expected the pre-training stage (named \"pretrain\", with steps) to lengthen");
+    }
+
+    @Test
     void badArgumentsAreRefused() {
         assertThatThrownBy(() -> ScaledSweep.read(SPECS.resolve("rewarm.json"), 0, 2)).hasMessageContaining("scale must be positive");
         assertThatThrownBy(() -> ScaledSweep.read(SPECS.resolve("rewarm.json"), 1, 0)).hasMessageContaining("seeds must be at least 1");
