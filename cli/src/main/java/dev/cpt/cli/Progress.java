@@ -147,27 +147,48 @@ final class Progress {
     static final class SweepBar implements dev.cpt.sweep.SweepListener, AutoCloseable {
         private final PrintWriter err;
         private final String title;
+        /** What to say after the counts, given the share of this sweep's own work done (0 to 1); null: nothing. */
+        private final java.util.function.DoubleFunction<String> context;
         private Meter meter;
+        private long startDone;
+        private String failed = "";
 
         SweepBar(PrintWriter err, String title) {
+            this(err, title, null);
+        }
+
+        SweepBar(PrintWriter err, String title, java.util.function.DoubleFunction<String> context) {
             this.err = err;
             this.title = title;
+            this.context = context;
         }
 
         @Override
         public void sweepStarted(java.util.List<String> variants, long done, long total) {
+            startDone = done;
             meter = Progress.meterFrom(err, title.replace("{runs}", variants.size() + " runs"), Unit.STEPS, total, done);
+            note(done, total);
         }
 
         @Override
         public void stepDone(String variant, long variantDone, long done, long total) {
             meter.maxHint(total);
+            note(done, total);
             meter.stepTo(done);
         }
 
         @Override
         public void variantFailed(String variant, String error) {
-            if (meter != null) meter.note(variant + " failed");
+            failed = failed.isEmpty() ? variant + " failed" : failed + ", " + variant + " failed";
+            if (meter != null) meter.note(failed);
+        }
+
+        private void note(long done, long total) {
+            if (context == null) return;
+            // The share of what this invocation trains in this sweep (steps done before it are not its work).
+            double share = total > startDone ? Math.clamp((done - startDone) / (double) (total - startDone), 0, 1) : 1;
+            String c = context.apply(share);
+            meter.note(c == null || c.isEmpty() ? failed : failed.isEmpty() ? c : c + ", " + failed);
         }
 
         @Override

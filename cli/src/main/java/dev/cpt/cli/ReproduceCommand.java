@@ -5,6 +5,7 @@ import dev.cpt.reproduce.Experiment;
 import dev.cpt.reproduce.ModelScale;
 import dev.cpt.reproduce.Reproduction;
 import dev.cpt.reproduce.ScaledSweep;
+import dev.cpt.reproduce.Workload;
 import dev.cpt.sweep.SharedStages;
 import dev.cpt.sweep.SweepListener;
 import dev.cpt.sweep.SweepResult;
@@ -147,12 +148,20 @@ final class ReproduceCommand implements Callable<Integer> {
         SharedStages shared = noShare ? SharedStages.none() : SharedStages.create();
         Reproduction.Result result;
         try {
+            ReproduceProgress overall = new ReproduceProgress(System::nanoTime);
             result = Reproduction.run(specs, out, options, Engines.Kind.sim.factory(), Engines.dataProvider(root), new Reproduction.Listener() {
+                @Override
+                public void started(Workload work) {
+                    overall.started(work);
+                    err.println(ReproduceProgress.summary(work));
+                    err.flush();
+                }
+
                 @Override
                 public SweepListener experimentStarted(Reproduction.Part part, int reused) {
                     Experiment e = part.experiment();
-                    bar[0] = new Progress.SweepBar(err, e.section() + " " + e.id() + " at " + part.model().name()
-                            + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")");
+                    bar[0] = new Progress.SweepBar(err, overall.nextPart() + e.section() + " " + e.id() + " at " + part.model().name()
+                            + " ({runs}" + (reused > 0 ? ", " + reused + " reused" : "") + ")", overall::context);
                     return bar[0];
                 }
 

@@ -47,6 +47,9 @@ class ReproduceCommandTest {
             assertThat(r.out()).containsPattern("C" + c + ": " + verdict + " at toy-xs, " + verdict + " at toy-s");
         }
         assertThat(r.out()).containsPattern("C14: " + verdict + " \\(toy-s against toy-xs\\)");
+        // The whole run's progress: how much there is to train, and which part of how many each line is.
+        assertThat(r.err()).containsPattern("cpt reproduce: 10 parts, [0-9,]+ training steps to go \\(toy-xs [0-9,]+, toy-s [0-9,]+\\)");
+        assertThat(r.err()).contains("[1/10] §6.1 rewarm at toy-xs", "[10/10] §6.3 recipe at toy-s");
 
         String md = Files.readString(out.resolve("report.md"));
         // One row per claim C1..C14, in order: at each scale a count of reproduced comparisons and a verdict,

@@ -70,6 +70,9 @@ public final class Reproduction {
 
     /** Per experiment, what to tell the user while it runs. */
     public interface Listener {
+        /** Before the first part runs: what every part has left to train ({@link Workload}). */
+        default void started(Workload work) {}
+
         /** The experiment is about to run at a scale; the returned listener follows its sweep. */
         SweepListener experimentStarted(Part part, int reused);
 
@@ -117,6 +120,7 @@ public final class Reproduction {
         List<Part> parts = read(specs, o);
         long start = System.nanoTime();
         Files.createDirectories(out);
+        listener.started(Workload.of(parts, out, shared.enabled()));
 
         Map<String, Path> finished = new HashMap<>(); // spec without its name → a finished run's directory
         Outcomes outcomes = new Outcomes();
