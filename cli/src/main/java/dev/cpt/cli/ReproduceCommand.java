@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
             "",
             "Runs from the project's root (the specs name data/builtin/...); builds the built-in corpora first when "
                     + "data/builtin is missing. A rerun reuses finished runs and resumes interrupted ones. "
-                    + "Full (3 seeds, both scales): 76 min measured on 2 cores; --quick (1/3 of the steps, 2 seeds): 17 min, "
+                    + "Full (3 seeds, both scales): 76 min measured on 2 cores (123 min with --no-share); --quick (1/3 of the steps, 2 seeds): 17 min, "
                     + "a smoke run whose shorter budgets change some verdicts (examples/paper/README.md).",
             "",
             "--models toy-xs-long,toy-s-long (opt-in) runs C2, C7 and C8 again with pre-training long enough that D0 has "
