@@ -2,7 +2,6 @@ package dev.cpt.reproduce;
 
 import dev.cpt.plan.ModelSize;
 import dev.cpt.plan.RunPlan;
-import dev.cpt.record.RunDirectory;
 import dev.cpt.sweep.SharedStages;
 import dev.cpt.sweep.SweepRunner;
 import dev.cpt.sweep.SweepSpec;
@@ -114,9 +113,8 @@ public record Workload(List<Reproduction.Part> parts, List<Double> flops, List<L
 
     /** The step an interrupted run in {@code runDir} resumes from (0 when nothing of it is there). */
     private static long resumeStep(Path runDir, RunPlan plan) {
-        if (!Files.exists(runDir.resolve("spec.json"))) return 0;
         try {
-            return RunDirectory.resume(runDir, plan.spec()).latestCheckpoint().map(c -> c.state().step()).orElse(0L);
+            return SweepRunner.resumeStep(runDir, plan.spec());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {

@@ -65,6 +65,12 @@ public final class SweepRunner {
         return outDir.resolve(RUNS).resolve(variant);
     }
 
+    /** The step a run of {@code spec} in {@code runDir} resumes from: its latest checkpoint's; 0 without a spec.json or checkpoint. */
+    public static long resumeStep(Path runDir, dev.cpt.spec.RunSpec spec) throws IOException {
+        if (!Files.exists(runDir.resolve("spec.json"))) return 0;
+        return RunDirectory.resume(runDir, spec).latestCheckpoint().map(c -> c.state().step()).orElse(0L);
+    }
+
     /**
      * Runs the sweep into {@code outDir} on {@code jobs} threads, each run's engine computing on
      * {@code max(1, processors / j)} threads where {@code j} is {@code jobs}, or fewer when fewer runs
@@ -113,8 +119,7 @@ public final class SweepRunner {
                 finished.put(v.name(), true);
                 done += v.plan().totalSteps();
             } else {
-                long from = Files.exists(spec) ? RunDirectory.resume(dir, v.spec()).latestCheckpoint()
-                        .map(c -> c.state().step()).orElse(0L) : 0;
+                long from = resumeStep(dir, v.spec());
                 done += from;
                 todo.add(new Task(v, dir, from));
             }
